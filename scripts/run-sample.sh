@@ -1,0 +1,60 @@
+#!/bin/sh
+# `make run`: start vigild on the embedded SQLite store with sample data.
+# Data lives in ./run-data (delete it to start over). Ctrl-C stops vigild.
+set -eu
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+data=${VIGIL_RUN_DATA:-$top/run-data}
+port=${VIGIL_RUN_PORT:-8443}
+mkdir -p "$data"
+
+"$build/src/server/vigild" --data-dir "$data" --listen "127.0.0.1:$port" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' INT TERM
+i=0
+until curl -sfk "https://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ "$i" -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
+        echo "vigild did not start; see the log lines above" >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+
+export VIGIL_SERVER="https://127.0.0.1:$port"
+export VIGIL_TOKEN_FILE="$data/admin.token"
+export VIGIL_CACERT="$data/tls/vigild.crt"
+vigil="$build/src/cli/vigil"
+
+if [ ! -f "$data/.sample-loaded" ]; then
+    unit=$("$vigil" --json unit add "Sở Thông tin và Truyền thông tỉnh Mẫu" --code STTTT-MAU |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    "$vigil" system add "Cổng thông tin điện tử tỉnh" --unit "$unit" --level 3 \
+        --addr 203.0.113.0/26 --addr 2001:db8:4::/48 --owner "Văn phòng UBND tỉnh" \
+        --operator "Trung tâm CNTT" --contacts "soc@example.vn" >/dev/null
+    "$vigil" system add "Hệ thống thư điện tử công vụ" --unit "$unit" --level 4 \
+        --addr 203.0.113.64/27 --owner "Sở TT&TT" --operator "Trung tâm CNTT" >/dev/null
+    "$vigil" system add "Phần mềm quản lý văn bản" --unit "$unit" --level 2 \
+        --addr 198.51.100.0/28 --owner "Văn phòng UBND tỉnh" >/dev/null
+    "$vigil" feed import sample/botnet-2026-10.csv --feed ais-botnet --date 2026-10-31
+    "$vigil" feed import sample/botnet-2026-11.csv --feed ais-botnet --date 2026-11-20
+    touch "$data/.sample-loaded"
+fi
+
+cat <<MSG
+
+Vigil đang chạy / Vigil is running: https://127.0.0.1:$port  (vigild pid $pid)
+  curl -k https://127.0.0.1:$port/healthz
+
+Dùng dòng lệnh / use the command line:
+  export VIGIL_SERVER=$VIGIL_SERVER
+  export VIGIL_TOKEN_FILE=$VIGIL_TOKEN_FILE
+  export VIGIL_CACERT=$VIGIL_CACERT
+  $vigil finding list
+  $vigil system list
+  $vigil feed diff ais-botnet
+
+Nhấn Ctrl-C để dừng / press Ctrl-C to stop.
+MSG
+wait "$pid"

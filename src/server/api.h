@@ -1,0 +1,45 @@
+/*
+ * Handlers of the /api/v1/ resources (docs/api.md). Each is called with an
+ * authenticated, routed request whose role is allowed, and answers it once.
+ */
+#ifndef VIGIL_SERVER_API_H
+#define VIGIL_SERVER_API_H
+
+#include "server/http.h"
+
+/* api_units.c */
+void api_units_list(struct req *r);
+void api_units_create(struct req *r);
+void api_units_get(struct req *r);
+void api_units_delete(struct req *r);
+
+/* api_systems.c */
+void api_systems_list(struct req *r);
+void api_systems_create(struct req *r);
+void api_systems_get(struct req *r);
+void api_systems_delete(struct req *r);
+
+/* api_feeds.c */
+void api_feeds_list(struct req *r);
+void api_feeds_import(struct req *r);
+void api_feeds_versions(struct req *r);
+void api_feeds_diff(struct req *r);
+
+/* api_findings.c */
+void api_findings_list(struct req *r);
+void api_findings_get(struct req *r);
+void api_findings_update(struct req *r);
+
+/* api_tokens.c */
+void api_tokens_list(struct req *r);
+void api_tokens_create(struct req *r);
+void api_tokens_delete(struct req *r);
+
+/* api_audit.c */
+void api_audit_list(struct req *r);
+
+/* Wrap a store list as {"items": [...]} (an object is passed through);
+ * NULL becomes an empty list. Steals v. */
+json_t *api_items(json_t *v);
+
+#endif
