@@ -5,7 +5,7 @@
 
 BUILD       ?= build
 CHECK_BUILD ?= build-check
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 5
 
 .PHONY: all deps build run check fuzz bench clean
 

@@ -1,34 +1,27 @@
 #!/bin/sh
 # vigil match vs grepcidr -f on the same generated files, in the same run.
 #
-#   bench/match/run.sh [LINES ENTRIES]      default 1000000 100000
-#   VIGIL=path/to/vigil bench/match/run.sh 5000000 500000
+#   bench/match/run.sh                      1M lines/100k list, then 5M/500k
+#   bench/match/run.sh LINES ENTRIES        one case
+#   VIGIL=path/to/vigil THREADS="1 2" bench/match/run.sh
 #
 # Generates bench/data/match-log-LINES.txt and match-list-ENTRIES.txt if
-# absent (bench/match/gen.py, seeded), runs each tool 3 times and keeps the
-# best wall time, checks that the outputs (plain and -c) are byte-identical,
-# and prints the times and the ratio.
+# absent (bench/match/gen.py, seeded). For each case, runs grepcidr and
+# `vigil match -j N` for each N in THREADS 3 times each and keeps the best
+# wall and the best CPU (user+sys) time, checks that every output (plain
+# and -c) is byte-identical to grepcidr's, and prints the times and the
+# ratios. The load average is printed before and after: figures taken on a
+# busy machine are worth less.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-lines=${1:-1000000}
-entries=${2:-100000}
 vigil=${VIGIL:-$root/build/src/cli/vigil}
 grepcidr=${GREPCIDR:-grepcidr}
+threads=${THREADS:-1 2}
 data=$root/bench/data
-out=$root/bench/out/match-$lines-$entries
-mkdir -p "$data" "$out"
-log=$data/match-log-$lines.txt
-list=$data/match-list-$entries.txt
 
 [ -x "$vigil" ] || { echo "no vigil binary at $vigil (make build, or set VIGIL)" >&2; exit 2; }
 command -v "$grepcidr" >/dev/null || { echo "grepcidr not installed" >&2; exit 2; }
-if [ ! -s "$log" ] || [ ! -s "$list" ]; then
-    echo "generating $lines lines and $entries list entries..."
-    python3 "$here/gen.py" "$lines" "$entries" "$log.tmp" "$list.tmp"
-    mv "$log.tmp" "$log"
-    mv "$list.tmp" "$list"
-fi
 
 # best_of NAME CMD...: run 3 times, output to $out/NAME; print the best wall
 # milliseconds and, when /usr/bin/time is there, the best CPU (user+sys) ms.
@@ -55,26 +48,52 @@ best_of() {
     echo "$best $bestcpu"
 }
 
-cat "$log" "$list" > /dev/null  # warm the page cache for both
-set -- $(best_of grepcidr.out "$grepcidr" -f "$list" "$log")
-g=$1 gcpu=$2
-set -- $(best_of vigil.out "$vigil" match --list "$list" "$log")
-v=$1 vcpu=$2
-if ! cmp -s "$out/grepcidr.out" "$out/vigil.out"; then
-    echo "FAIL: outputs differ (see $out/grepcidr.out and $out/vigil.out)" >&2
-    exit 1
+ratio() { awk -v g="$1" -v v="$2" 'BEGIN { printf "%.1f", (v > 0 ? g / v : 0) }'; }
+
+# run_case LINES ENTRIES
+run_case() {
+    lines=$1
+    entries=$2
+    out=$root/bench/out/match-$lines-$entries
+    mkdir -p "$data" "$out"
+    log=$data/match-log-$lines.txt
+    list=$data/match-list-$entries.txt
+    if [ ! -s "$log" ] || [ ! -s "$list" ]; then
+        echo "generating $lines lines and $entries list entries..."
+        python3 "$here/gen.py" "$lines" "$entries" "$log.tmp" "$list.tmp"
+        mv "$log.tmp" "$log"
+        mv "$list.tmp" "$list"
+    fi
+    cat "$log" "$list" > /dev/null  # warm the page cache for both
+    set -- $(best_of grepcidr.out "$grepcidr" -f "$list" "$log")
+    g=$1 gcpu=$2
+    "$grepcidr" -c -f "$list" "$log" > "$out/grepcidr.count" || true
+    matched=$(wc -l < "$out/grepcidr.out")
+    echo "case lines=$lines entries=$entries bytes=$(wc -c < "$log") matched_lines=$matched"
+    echo "  grepcidr        wall_ms=$g cpu_ms=$gcpu"
+    for j in $threads; do
+        set -- $(best_of "vigil-j$j.out" "$vigil" match -j "$j" --list "$list" "$log")
+        v=$1 vcpu=$2
+        if ! cmp -s "$out/grepcidr.out" "$out/vigil-j$j.out"; then
+            echo "FAIL: -j $j output differs (see $out/grepcidr.out and $out/vigil-j$j.out)" >&2
+            exit 1
+        fi
+        "$vigil" match -c -j "$j" --list "$list" "$log" > "$out/vigil-j$j.count" || true
+        if ! cmp -s "$out/grepcidr.count" "$out/vigil-j$j.count"; then
+            echo "FAIL: -j $j counts differ: grepcidr $(cat "$out/grepcidr.count"), vigil $(cat "$out/vigil-j$j.count")" >&2
+            exit 1
+        fi
+        cr=-
+        if [ "$gcpu" != - ] && [ "$vcpu" != - ]; then cr=$(ratio "$gcpu" "$vcpu")x; fi
+        echo "  vigil match -j $j wall_ms=$v cpu_ms=$vcpu outputs=identical ratio_wall=$(ratio "$g" "$v")x ratio_cpu=$cr"
+    done
+}
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+if [ $# -ge 2 ]; then
+    run_case "$1" "$2"
+else
+    run_case 1000000 100000
+    run_case 5000000 500000
 fi
-"$grepcidr" -c -f "$list" "$log" > "$out/grepcidr.count" || true
-"$vigil" match -c --list "$list" "$log" > "$out/vigil.count" || true
-if ! cmp -s "$out/grepcidr.count" "$out/vigil.count"; then
-    echo "FAIL: counts differ: grepcidr $(cat "$out/grepcidr.count"), vigil $(cat "$out/vigil.count")" >&2
-    exit 1
-fi
-matched=$(wc -l < "$out/vigil.out")
-ratio=$(awk -v g="$g" -v v="$v" 'BEGIN { printf "%.1f", (v > 0 ? g / v : 0) }')
-echo "lines=$lines entries=$entries matched_lines=$matched outputs=identical"
-echo "wall best of 3: grepcidr_ms=$g vigil_ms=$v ratio=${ratio}x"
-if [ "$gcpu" != - ] && [ "$vcpu" != - ]; then
-    cratio=$(awk -v g="$gcpu" -v v="$vcpu" 'BEGIN { printf "%.1f", (v > 0 ? g / v : 0) }')
-    echo "cpu (user+sys) best of 3: grepcidr_ms=$gcpu vigil_ms=$vcpu ratio=${cratio}x"
-fi
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

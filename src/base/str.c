@@ -158,3 +158,29 @@ int hex_decode(const char *p, size_t len, uint8_t *out, size_t n)
     }
     return 0;
 }
+
+bool str_json_depth_ok(const char *p, size_t len, unsigned max, size_t *ret_at)
+{
+    unsigned d = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = p[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '{' || ch == '[') {
+            if (++d > max) {
+                if (ret_at)
+                    *ret_at = i;
+                return false;
+            }
+        } else if ((ch == '}' || ch == ']') && d > 0) {
+            d--;
+        }
+    }
+    return true;
+}

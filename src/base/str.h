@@ -19,6 +19,11 @@ bool str_has_prefix(const char *s, const char *prefix);
 /* True if (p, len) is valid UTF-8 (no overlongs, no surrogates). */
 bool str_valid_utf8(const void *p, size_t len);
 
+/* True if JSON text (p, len) nests [ and { (outside strings) no deeper
+ * than max; a cheap guard before a recursive parser sees it. On false,
+ * *ret_at (if not NULL) is the offset of the bracket past the limit. */
+bool str_json_depth_ok(const char *p, size_t len, unsigned max, size_t *ret_at);
+
 /* Lower-case hex encode n bytes into out (2n+1 bytes). */
 void hex_encode(const uint8_t *p, size_t n, char *out);
 /* Decode exactly 2n hex digits into n bytes. Returns 0 or -EINVAL. */

@@ -188,11 +188,12 @@ int vtime_parse_date(const char *p, size_t len, int64_t *ret_days)
     return 0;
 }
 
-int vtime_parse(const char *p, size_t len, int64_t *ret)
+/* vtime_parse() and vtime_parse_ms(): the result in milliseconds. */
+static int parse_ms(const char *p, size_t len, int64_t default_offset, int64_t *ret_ms)
 {
     const char *end = p + len;
-    unsigned y, mo, d, h = 0, mi = 0, s = 0;
-    int64_t offset = VN_OFFSET; /* no zone given: Vietnam time */
+    unsigned y, mo, d, h = 0, mi = 0, s = 0, ms = 0;
+    int64_t offset = default_offset; /* no zone given */
     const char *q = p;
     if (digits(&q, end, 4, &y) && take(&q, end, '-')) {
         if (!digits(&q, end, 2, &mo) || !take(&q, end, '-') || !digits(&q, end, 2, &d))
@@ -216,8 +217,12 @@ int vtime_parse(const char *p, size_t len, int64_t *ret)
                 return -EINVAL;
             if (take(&q, end, '.') || take(&q, end, ',')) {
                 const char *f = q;
-                while (q < end && *q >= '0' && *q <= '9' && q - f < 9)
+                unsigned scale = 100;
+                while (q < end && *q >= '0' && *q <= '9' && q - f < 9) {
+                    ms += (unsigned)(*q - '0') * scale;
+                    scale /= 10;
                     q++;
+                }
                 if (q == f)
                     return -EINVAL;
             }
@@ -259,6 +264,22 @@ int vtime_parse(const char *p, size_t len, int64_t *ret)
                 return -EINVAL;
         }
     }
-    *ret = vtime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+    int64_t t = vtime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+    *ret_ms = t * 1000 + ms;
     return 0;
+}
+
+int vtime_parse(const char *p, size_t len, int64_t *ret)
+{
+    int64_t ms;
+    int r = parse_ms(p, len, VN_OFFSET, &ms); /* no zone given: Vietnam time */
+    if (r < 0)
+        return r;
+    *ret = floor_div(ms, 1000);
+    return 0;
+}
+
+int vtime_parse_ms(const char *p, size_t len, int32_t default_offset_s, int64_t *ret_ms)
+{
+    return parse_ms(p, len, default_offset_s, ret_ms);
 }

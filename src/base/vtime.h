@@ -21,6 +21,10 @@ void vtime_format_local(int64_t t, char out[static 26]);
  * taken as Asia/Ho_Chi_Minh (UTC+7). Fields are range-checked (no 31 Feb).
  * Returns 0 or -EINVAL. */
 int vtime_parse(const char *p, size_t len, int64_t *ret) WUR;
+/* As vtime_parse(), keeping milliseconds (fraction digits past the third
+ * are dropped), in Unix milliseconds; a time without a zone is taken as
+ * default_offset_s seconds east of UTC. Returns 0 or -EINVAL. */
+int vtime_parse_ms(const char *p, size_t len, int32_t default_offset_s, int64_t *ret_ms) WUR;
 /* Parse exactly "YYYY-MM-DD" into days since the epoch. */
 int vtime_parse_date(const char *p, size_t len, int64_t *ret_days) WUR;
 /* Format days since the epoch as YYYY-MM-DD. out >= 11 bytes. */

@@ -8,7 +8,7 @@
 #include "base/file.h"
 #include "base/str.h"
 #include "base/vtime.h"
-#include "cli/http_client.h"
+#include "wire/http_client.h"
 
 #define MAX_ERROR_LINES 1000
 
@@ -295,6 +295,13 @@ void url_encode(struct buf *b, const char *s)
     }
 }
 
+void url_start(struct buf *b, const char *path)
+{
+    buf_init(b, 0);
+    if (buf_puts(b, path) < 0)
+        abort();
+}
+
 void url_query(struct buf *b, const char *key, const char *value)
 {
     if (!value)
@@ -427,5 +434,42 @@ int cli_by_id(struct cli *c, const char *noun, void (*usage)(FILE *), const char
     r = api_do(c, &a, ret);
     if (r == 0 && strcmp(method, "DELETE") == 0 && !c->json)
         printf("%s\n", cli_tr("msg|Removed."));
+    return r;
+}
+
+int cli_output(const struct cli *c, json_t *obj, int (*print)(const json_t *obj))
+{
+    int r = c->json ? cli_print_json(obj) : print(obj);
+    json_decref(obj);
+    return r;
+}
+
+int cli_send(struct cli *c, const char *method, const char *target, json_t *body,
+             int (*print)(const json_t *obj))
+{
+    struct api_call a;
+    api_call_init(&a, method, target);
+    a.body = body;
+    json_t *res;
+    int r = api_do(c, &a, &res);
+    json_decref(body);
+    return r != 0 ? r : cli_output(c, res, print);
+}
+
+int cli_show(struct cli *c, const char *noun, void (*usage)(FILE *), int argc, char **argv,
+             int (*print)(const json_t *obj))
+{
+    json_t *res = NULL;
+    int r = cli_by_id(c, noun, usage, "GET", argc, argv, &res);
+    if (r != 0 || !res)
+        return r;
+    return cli_output(c, res, print);
+}
+
+int cli_remove(struct cli *c, const char *noun, void (*usage)(FILE *), int argc, char **argv)
+{
+    json_t *res = NULL;
+    int r = cli_by_id(c, noun, usage, "DELETE", argc, argv, &res);
+    json_decref(res);
     return r;
 }

@@ -94,6 +94,8 @@ int api_do(struct cli *c, const struct api_call *a, json_t **ret);
 
 /* Append s percent-encoded (RFC 3986 unreserved characters kept). */
 void url_encode(struct buf *b, const char *s);
+/* Initialise b holding path: the start of a target for url_encode and url_query. */
+void url_start(struct buf *b, const char *path);
 /* Append "?key=value" or "&key=value" (value encoded); nothing if value is NULL. */
 void url_query(struct buf *b, const char *key, const char *value);
 
@@ -125,6 +127,20 @@ const char *cli_word(const char *api_word);
  * printed unless --json). Otherwise an exit code, the error printed. */
 int cli_by_id(struct cli *c, const char *noun, void (*usage)(FILE *), const char *method, int argc,
               char **argv, json_t **ret);
+
+/* Print obj: as JSON with --json, else with print (which returns an exit
+ * code). obj is released. Returns the exit code. */
+int cli_output(const struct cli *c, json_t *obj, int (*print)(const json_t *obj));
+/* Send body (JSON, released here; NULL for none) with method to target
+ * and print the answer with cli_output. Returns the exit code. */
+int cli_send(struct cli *c, const char *method, const char *target, json_t *body,
+             int (*print)(const json_t *obj));
+/* `vigil NOUN show ID`: cli_by_id with GET, the object printed with
+ * cli_output (nothing for an empty answer). Returns the exit code. */
+int cli_show(struct cli *c, const char *noun, void (*usage)(FILE *), int argc, char **argv,
+             int (*print)(const json_t *obj));
+/* `vigil NOUN remove ID`: cli_by_id with DELETE. Returns the exit code. */
+int cli_remove(struct cli *c, const char *noun, void (*usage)(FILE *), int argc, char **argv);
 
 /* The commands; argv[0] is the verb. */
 int cmd_unit(struct cli *c, int argc, char **argv);

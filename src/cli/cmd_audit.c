@@ -1,14 +1,33 @@
 /* vigil audit [--limit N] [--offset N] */
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/table.h"
+#include "cli/view.h"
 
 void audit_usage(FILE *f)
 {
     fputs(_("Usage: vigil audit [--limit N] [--offset N]\n"
             "Shows the audit log, newest first: every change, with the token that made it.\n"),
           f);
+}
+
+static const struct view_field audit_cols[] = {
+    {N_("col|ID"), "id"},         {N_("col|Time"), "at", VIEW_TIME}, {N_("col|Actor"), "actor"},
+    {N_("col|Action"), "action"}, {N_("col|Object"), "object"},      {N_("col|Detail"), "detail"},
+};
+
+/* A row of audit_cols; the object reads "system 7", or "token" alone. */
+static void audit_row(struct table *t, const json_t *it)
+{
+    char tm[64], obj[VIEW_CELL_MAX];
+    const json_t *oid = json_object_get(it, "object_id");
+    if (oid && !json_is_null(oid))
+        snprintf(obj, sizeof(obj), "%s %s", jstr(it, "object"), jstr(it, "object_id"));
+    else
+        snprintf(obj, sizeof(obj), "%s", jstr(it, "object"));
+    const char *cells[] = {
+        jstr(it, "id"),    jtime(it, "at", tm), jstr(it, "actor"), jstr(it, "action"), obj,
+        jstr(it, "detail")};
+    table_add(t, cells);
 }
 
 int cmd_audit(struct cli *c, int argc, char **argv)
@@ -27,44 +46,10 @@ int cmd_audit(struct cli *c, int argc, char **argv)
         (offset && arg_number("--offset", offset, 0, INT64_MAX, &n, &e) < 0))
         return cli_usage_error("audit", &e);
     struct buf target;
-    buf_init(&target, 0);
-    if (buf_puts(&target, "/api/v1/audit") < 0)
-        abort();
+    url_start(&target, "/api/v1/audit");
     url_query(&target, "limit", limit);
     url_query(&target, "offset", offset);
-    struct api_call a;
-    api_call_init(&a, "GET", buf_str(&target));
-    json_t *res;
-    r = api_do(c, &a, &res);
+    r = view_list(c, buf_str(&target), audit_cols, ARRAY_SIZE(audit_cols), audit_row);
     buf_release(&target);
-    if (r != 0)
-        return r;
-    if (c->json) {
-        r = cli_print_json(res);
-    } else {
-        struct table t;
-        table_init(&t, 6,
-                   (const char *[]){cli_tr("col|ID"), cli_tr("col|Time"), cli_tr("col|Actor"),
-                                    cli_tr("col|Action"), cli_tr("col|Object"),
-                                    cli_tr("col|Detail")});
-        size_t i;
-        json_t *it;
-        json_array_foreach(json_object_get(res, "items"), i, it)
-        {
-            char tm[64], obj[1100];
-            const json_t *oid = json_object_get(it, "object_id");
-            if (oid && !json_is_null(oid))
-                snprintf(obj, sizeof(obj), "%s %s", jstr(it, "object"), jstr(it, "object_id"));
-            else
-                snprintf(obj, sizeof(obj), "%s", jstr(it, "object"));
-            const char *cells[] = {
-                jstr(it, "id"),    jtime(it, "at", tm), jstr(it, "actor"), jstr(it, "action"), obj,
-                jstr(it, "detail")};
-            table_add(&t, cells);
-        }
-        r = table_print(&t) < 0 ? CLI_EXIT_SERVER : CLI_EXIT_OK;
-        table_release(&t);
-    }
-    json_decref(res);
     return r;
 }

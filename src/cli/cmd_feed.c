@@ -5,8 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/table.h"
+#include "cli/view.h"
 
 #define MAX_WARNING_LINES 100
 
@@ -37,26 +36,48 @@ static int check_pct(const char *v, struct verr *e)
     return 0;
 }
 
-static void print_import(const json_t *res)
-{
-    const json_t *f = json_object_get(res, "findings");
-    struct table t;
-    table_init(&t, 2, NULL);
-    table_add_kv(&t, cli_tr("col|Feed"), jstr(res, "feed"));
-    table_add_kv(&t, cli_tr("col|Version"), jstr(res, "version_id"));
-    table_add_kv(&t, cli_tr("col|List date"), jstr(res, "list_date"));
-    table_add_kv(&t, cli_tr("col|Format"), jstr(res, "format"));
-    table_add_kv(&t, cli_tr("col|Lines"), jstr(res, "n_lines"));
-    table_add_kv(&t, cli_tr("col|Indicators"), jstr(res, "n_indicators"));
-    table_add_kv(&t, cli_tr("col|Bad lines"), jstr(res, "n_errors"));
-    table_add_kv(&t, cli_tr("col|New findings"), jstr(f, "new"));
-    table_add_kv(&t, cli_tr("col|Persisting findings"), jstr(f, "persisting"));
-    table_add_kv(&t, cli_tr("col|Reopened findings"), jstr(f, "reopened"));
-    table_add_kv(&t, cli_tr("col|Resolved findings"), jstr(f, "resolved"));
-    if (table_print(&t) < 0)
-        cli_err("%s", _("cannot write to standard output"));
-    table_release(&t);
-}
+static const struct view_field import_fields[] = {
+    {N_("col|Feed"), "feed"},
+    {N_("col|Version"), "version_id"},
+    {N_("col|List date"), "list_date"},
+    {N_("col|Format"), "format"},
+    {N_("col|Lines"), "n_lines"},
+    {N_("col|Indicators"), "n_indicators"},
+    {N_("col|Bad lines"), "n_errors"},
+    {N_("col|New findings"), "new", .in = "findings"},
+    {N_("col|Persisting findings"), "persisting", .in = "findings"},
+    {N_("col|Reopened findings"), "reopened", .in = "findings"},
+    {N_("col|Resolved findings"), "resolved", .in = "findings"},
+};
+
+static const struct view_field feed_cols[] = {
+    {N_("col|Name"), "name"},
+    {N_("col|Kind"), "kind", VIEW_WORD},
+    {N_("col|Versions"), "n_versions"},
+    {N_("col|Latest list"), "list_date", .in = "latest"},
+    {N_("col|Indicators"), "n_indicators", .in = "latest"},
+    {N_("col|Imported"), "imported_at", VIEW_TIME, .in = "latest"},
+};
+
+static const struct view_field version_cols[] = {
+    {N_("col|ID"), "id"},
+    {N_("col|List date"), "list_date"},
+    {N_("col|Imported"), "imported_at", VIEW_TIME},
+    {N_("col|Format"), "format"},
+    {N_("col|Indicators"), "n_indicators"},
+    {N_("col|Lines"), "n_lines"},
+    {N_("col|Bad lines"), "n_errors"},
+    {N_("col|Source"), "source"},
+};
+
+static const struct view_field diff_fields[] = {
+    {N_("col|Feed"), "feed"},
+    {N_("col|From"), "from"},
+    {N_("col|To"), "to"},
+    {N_("col|New"), "new", .in = "counts"},
+    {N_("col|Persisting"), "persisting", .in = "counts"},
+    {N_("col|Removed"), "removed", .in = "counts"},
+};
 
 /* Lines skipped in an import that was accepted: warnings on stderr. */
 static void print_skipped(const char *file, const json_t *res)
@@ -72,6 +93,15 @@ static void print_skipped(const char *file, const json_t *res)
         fprintf(stderr, "%s:%s: %s%s%s\n", file, jstr(item, "line"), no_field ? "" : field,
                 no_field ? "" : ": ", jstr(item, "reason"));
     }
+}
+
+/* The target /api/v1/feeds/NAME<what>, in b (initialised here). */
+static void feed_target(struct buf *b, const char *name, const char *what)
+{
+    url_start(b, "/api/v1/feeds/");
+    url_encode(b, name);
+    if (buf_puts(b, what) < 0)
+        abort();
 }
 
 static int feed_import(struct cli *c, int argc, char **argv)
@@ -122,12 +152,7 @@ static int feed_import(struct cli *c, int argc, char **argv)
     base = base ? base + 1 : file;
 
     struct buf target;
-    buf_init(&target, 0);
-    if (buf_puts(&target, "/api/v1/feeds/") < 0)
-        abort();
-    url_encode(&target, feed);
-    if (buf_puts(&target, "/versions") < 0)
-        abort();
+    feed_target(&target, feed, "/versions");
     url_query(&target, "date", date);
     url_query(&target, "kind", kind);
     url_query(&target, "format", format);
@@ -150,62 +175,11 @@ static int feed_import(struct cli *c, int argc, char **argv)
     if (c->json) {
         r = cli_print_json(res);
     } else {
-        print_import(res);
+        r = view_print_fields(res, import_fields, ARRAY_SIZE(import_fields));
         print_skipped(file, res);
     }
     json_decref(res);
     return r;
-}
-
-static int feed_list(struct cli *c, int argc, char **argv)
-{
-    struct arg_opt opts[] = {CLI_COMMON_OPTS(c)};
-    const char *pos[1];
-    int r = cli_args(c, "feed", feed_usage, argc, argv, opts, ARRAY_SIZE(opts), pos, 0, 0, "");
-    if (r != CLI_GO)
-        return r;
-    struct api_call a;
-    api_call_init(&a, "GET", "/api/v1/feeds");
-    json_t *res;
-    r = api_do(c, &a, &res);
-    if (r != 0)
-        return r;
-    if (c->json) {
-        r = cli_print_json(res);
-    } else {
-        struct table t;
-        table_init(&t, 6,
-                   (const char *[]){cli_tr("col|Name"), cli_tr("col|Kind"), cli_tr("col|Versions"),
-                                    cli_tr("col|Latest list"), cli_tr("col|Indicators"),
-                                    cli_tr("col|Imported")});
-        size_t i;
-        json_t *f;
-        json_array_foreach(json_object_get(res, "items"), i, f)
-        {
-            const json_t *latest = json_object_get(f, "latest");
-            char tm[64];
-            const char *cells[] = {jstr(f, "name"),
-                                   cli_word(json_string_value(json_object_get(f, "kind"))),
-                                   jstr(f, "n_versions"),
-                                   jstr(latest, "list_date"),
-                                   jstr(latest, "n_indicators"),
-                                   jtime(latest, "imported_at", tm)};
-            table_add(&t, cells);
-        }
-        r = table_print(&t) < 0 ? CLI_EXIT_SERVER : CLI_EXIT_OK;
-        table_release(&t);
-    }
-    json_decref(res);
-    return r;
-}
-
-static void feed_target(struct buf *b, const char *name, const char *what)
-{
-    if (buf_puts(b, "/api/v1/feeds/") < 0)
-        abort();
-    url_encode(b, name);
-    if (buf_puts(b, what) < 0)
-        abort();
 }
 
 static int feed_versions(struct cli *c, int argc, char **argv)
@@ -216,39 +190,34 @@ static int feed_versions(struct cli *c, int argc, char **argv)
     if (r != CLI_GO)
         return r;
     struct buf target;
-    buf_init(&target, 0);
     feed_target(&target, pos[0], "/versions");
-    struct api_call a;
-    api_call_init(&a, "GET", buf_str(&target));
-    json_t *res;
-    r = api_do(c, &a, &res);
+    r = view_list(c, buf_str(&target), version_cols, ARRAY_SIZE(version_cols), NULL);
     buf_release(&target);
-    if (r != 0)
-        return r;
-    if (c->json) {
-        r = cli_print_json(res);
-    } else {
-        struct table t;
-        table_init(&t, 8,
-                   (const char *[]){cli_tr("col|ID"), cli_tr("col|List date"),
-                                    cli_tr("col|Imported"), cli_tr("col|Format"),
-                                    cli_tr("col|Indicators"), cli_tr("col|Lines"),
-                                    cli_tr("col|Bad lines"), cli_tr("col|Source")});
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(res, "items"), i, v)
-        {
-            char tm[64];
-            const char *cells[] = {
-                jstr(v, "id"),       jstr(v, "list_date"),    jtime(v, "imported_at", tm),
-                jstr(v, "format"),   jstr(v, "n_indicators"), jstr(v, "n_lines"),
-                jstr(v, "n_errors"), jstr(v, "source")};
-            table_add(&t, cells);
-        }
-        r = table_print(&t) < 0 ? CLI_EXIT_SERVER : CLI_EXIT_OK;
-        table_release(&t);
+    return r;
+}
+
+/* The counts of a diff, then the values themselves ("+" new, "-" removed),
+ * sanitised like any table cell. */
+static int print_diff(const json_t *res)
+{
+    int r = view_print_fields(res, diff_fields, ARRAY_SIZE(diff_fields));
+    struct table t;
+    table_init(&t, 2, NULL);
+    t.sep = " ";
+    size_t i;
+    json_t *v;
+    char tmp[256];
+    json_array_foreach(json_object_get(res, "new"), i, v)
+    {
+        table_add(&t, (const char *[]){"+", jvalue_text(v, tmp, sizeof(tmp))});
     }
-    json_decref(res);
+    json_array_foreach(json_object_get(res, "removed"), i, v)
+    {
+        table_add(&t, (const char *[]){"-", jvalue_text(v, tmp, sizeof(tmp))});
+    }
+    if (t.n_rows > 0 && (putchar('\n') == EOF || table_print(&t) < 0))
+        r = CLI_EXIT_SERVER;
+    table_release(&t);
     return r;
 }
 
@@ -270,52 +239,12 @@ static int feed_diff(struct cli *c, int argc, char **argv)
         (limit && arg_number("--limit", limit, 1, 1000000, &n, &e) < 0))
         return cli_usage_error("feed", &e);
     struct buf target;
-    buf_init(&target, 0);
     feed_target(&target, pos[0], "/diff");
     url_query(&target, "from", from);
     url_query(&target, "to", to);
     url_query(&target, "limit", limit);
-    struct api_call a;
-    api_call_init(&a, "GET", buf_str(&target));
-    json_t *res;
-    r = api_do(c, &a, &res);
+    r = cli_send(c, "GET", buf_str(&target), NULL, print_diff);
     buf_release(&target);
-    if (r != 0)
-        return r;
-    if (c->json) {
-        r = cli_print_json(res);
-        json_decref(res);
-        return r;
-    }
-    const json_t *counts = json_object_get(res, "counts");
-    struct table t;
-    table_init(&t, 2, NULL);
-    table_add_kv(&t, cli_tr("col|Feed"), jstr(res, "feed"));
-    table_add_kv(&t, cli_tr("col|From"), jstr(res, "from"));
-    table_add_kv(&t, cli_tr("col|To"), jstr(res, "to"));
-    table_add_kv(&t, cli_tr("col|New"), jstr(counts, "new"));
-    table_add_kv(&t, cli_tr("col|Persisting"), jstr(counts, "persisting"));
-    table_add_kv(&t, cli_tr("col|Removed"), jstr(counts, "removed"));
-    r = table_print(&t) < 0 ? CLI_EXIT_SERVER : CLI_EXIT_OK;
-    table_release(&t);
-    /* The values themselves, sanitised like any table cell. */
-    table_init(&t, 2, NULL);
-    t.sep = " ";
-    size_t i;
-    json_t *v;
-    char tmp[256];
-    json_array_foreach(json_object_get(res, "new"), i, v)
-    {
-        table_add(&t, (const char *[]){"+", jvalue_text(v, tmp, sizeof(tmp))});
-    }
-    json_array_foreach(json_object_get(res, "removed"), i, v)
-    {
-        table_add(&t, (const char *[]){"-", jvalue_text(v, tmp, sizeof(tmp))});
-    }
-    if (t.n_rows > 0 && (putchar('\n') == EOF || table_print(&t) < 0))
-        r = CLI_EXIT_SERVER;
-    table_release(&t);
-    json_decref(res);
     return r;
 }
 
@@ -325,7 +254,8 @@ int cmd_feed(struct cli *c, int argc, char **argv)
     if (strcmp(verb, "import") == 0)
         return feed_import(c, argc, argv);
     if (strcmp(verb, "list") == 0)
-        return feed_list(c, argc, argv);
+        return view_list_cmd(c, "feed", feed_usage, argc, argv, "/api/v1/feeds", feed_cols,
+                             ARRAY_SIZE(feed_cols));
     if (strcmp(verb, "versions") == 0)
         return feed_versions(c, argc, argv);
     if (strcmp(verb, "diff") == 0)

@@ -2,8 +2,7 @@
 #include <string.h>
 
 #include "base/addr.h"
-#include "cli/cli.h"
-#include "cli/table.h"
+#include "cli/view.h"
 
 void finding_usage(FILE *f)
 {
@@ -20,60 +19,69 @@ void finding_usage(FILE *f)
 
 static const char *const statuses[] = {"open", "in_progress", "resolved", "false_positive", NULL};
 
-static void print_finding(const json_t *f)
-{
-    const json_t *d = json_object_get(f, "details");
-    char t1[64], t2[64], t3[64], t4[64];
-    char sys[1100];
-    snprintf(sys, sizeof(sys), "%s (%s)", jstr(f, "system_name"), jstr(f, "system_id"));
-    struct table t;
-    table_init(&t, 2, NULL);
-    table_add_kv(&t, cli_tr("col|ID"), jstr(f, "id"));
-    table_add_kv(&t, cli_tr("col|Kind"), cli_word(json_string_value(json_object_get(f, "kind"))));
-    table_add_kv(&t, cli_tr("col|Status"),
-                 cli_word(json_string_value(json_object_get(f, "status"))));
-    table_add_kv(&t, cli_tr("col|Priority"), jstr(f, "priority"));
-    table_add_kv(&t, cli_tr("col|Streak"), jstr(f, "streak"));
-    table_add_kv(&t, cli_tr("col|IP"), jstr(f, "ip"));
-    table_add_kv(&t, cli_tr("col|Indicator"), jstr(f, "indicator"));
-    table_add_kv(&t, cli_tr("col|System"), sys);
-    table_add_kv(&t, cli_tr("col|Unit"), jstr(f, "unit_id"));
-    table_add_kv(&t, cli_tr("col|Level"), jstr(f, "level"));
-    table_add_kv(&t, cli_tr("col|Feed"), jstr(f, "feed"));
-    table_add_kv(&t, cli_tr("col|First listed"), jstr(f, "first_listed"));
-    table_add_kv(&t, cli_tr("col|Last listed"), jstr(f, "last_listed"));
-    table_add_kv(&t, cli_tr("col|First seen"), jtime(d, "first_seen", t1));
-    table_add_kv(&t, cli_tr("col|Malware"), jstr(d, "malware"));
-    table_add_kv(&t, cli_tr("col|Port"), jstr(d, "port"));
-    table_add_kv(&t, cli_tr("col|ASN"), jstr(d, "asn"));
-    table_add_kv(&t, cli_tr("col|ISP"), jstr(d, "isp"));
-    table_add_kv(&t, cli_tr("col|Reference"), jstr(d, "ref"));
-    table_add_kv(&t, cli_tr("col|Created"), jtime(f, "created_at", t2));
-    table_add_kv(&t, cli_tr("col|Updated"), jtime(f, "updated_at", t3));
-    if (table_print(&t) < 0)
-        cli_err("%s", _("cannot write to standard output"));
-    table_release(&t);
+static const struct view_field finding_fields[] = {
+    {N_("col|ID"), "id"},
+    {N_("col|Kind"), "kind", VIEW_WORD},
+    {N_("col|Status"), "status", VIEW_WORD},
+    {N_("col|Priority"), "priority"},
+    {N_("col|Streak"), "streak"},
+    {N_("col|IP"), "ip"},
+    {N_("col|Indicator"), "indicator"},
+    {N_("col|System"), "system_name", VIEW_NAMED, .id = "system_id"},
+    {N_("col|Unit"), "unit_id"},
+    {N_("col|Level"), "level"},
+    {N_("col|Feed"), "feed"},
+    {N_("col|First listed"), "first_listed"},
+    {N_("col|Last listed"), "last_listed"},
+    {N_("col|First seen"), "first_seen", VIEW_TIME, .in = "details"},
+    {N_("col|Malware"), "malware", .in = "details"},
+    {N_("col|Port"), "port", .in = "details"},
+    {N_("col|ASN"), "asn", .in = "details"},
+    {N_("col|ISP"), "isp", .in = "details"},
+    {N_("col|Reference"), "ref", .in = "details"},
+    {N_("col|Created"), "created_at", VIEW_TIME},
+    {N_("col|Updated"), "updated_at", VIEW_TIME},
+};
 
+static const struct view_field history_cols[] = {
+    {N_("col|Time"), "at", VIEW_TIME},   {N_("col|Actor"), "actor"},
+    {N_("col|From"), "from", VIEW_WORD}, {N_("col|To"), "to", VIEW_WORD},
+    {N_("col|Comment"), "comment"},
+};
+
+static const struct view_field finding_cols[] = {
+    {N_("col|ID"), "id"},
+    {N_("col|Priority"), "priority"},
+    {N_("col|Status"), "status", VIEW_WORD},
+    {N_("col|IP"), "ip"},
+    {N_("col|System"), "system_name"},
+    {N_("col|Level"), "level"},
+    {N_("col|Streak"), "streak"},
+    {N_("col|Last listed"), "last_listed"},
+    {N_("col|Malware"), "malware", .in = "details"},
+};
+
+/* A finding and its history. */
+static int print_finding(const json_t *f)
+{
+    int r = view_print_fields(f, finding_fields, ARRAY_SIZE(finding_fields));
     const json_t *history = json_object_get(f, "history");
-    if (json_array_size(history) == 0)
-        return;
+    if (r != 0 || json_array_size(history) == 0)
+        return r;
     printf("\n%s\n", cli_tr("msg|History:"));
-    table_init(&t, 5,
-               (const char *[]){cli_tr("col|Time"), cli_tr("col|Actor"), cli_tr("col|From"),
-                                cli_tr("col|To"), cli_tr("col|Comment")});
-    size_t i;
-    json_t *h;
-    json_array_foreach(history, i, h)
-    {
-        const char *cells[] = {jtime(h, "at", t4), jstr(h, "actor"),
-                               cli_word(json_string_value(json_object_get(h, "from"))),
-                               cli_word(json_string_value(json_object_get(h, "to"))),
-                               jstr(h, "comment")};
-        table_add(&t, cells);
-    }
-    if (table_print(&t) < 0)
-        cli_err("%s", _("cannot write to standard output"));
-    table_release(&t);
+    return view_print_items(history, history_cols, ARRAY_SIZE(history_cols), NULL);
+}
+
+/* A page of findings, and how many there are in all. */
+static int print_findings(const json_t *res)
+{
+    const json_t *items = json_object_get(res, "items");
+    int r = view_print_items(items, finding_cols, ARRAY_SIZE(finding_cols), NULL);
+    json_int_t total = json_integer_value(json_object_get(res, "total"));
+    if ((size_t)total > json_array_size(items))
+        printf(_("(%zu of %lld findings shown; use --limit and --offset for more)\n"),
+               json_array_size(items), (long long)total);
+    return r;
 }
 
 static int finding_list(struct cli *c, int argc, char **argv)
@@ -111,9 +119,7 @@ static int finding_list(struct cli *c, int argc, char **argv)
         }
     }
     struct buf target;
-    buf_init(&target, 0);
-    if (buf_puts(&target, "/api/v1/findings") < 0)
-        abort();
+    url_start(&target, "/api/v1/findings");
     url_query(&target, "status", status);
     url_query(&target, "kind", kind);
     url_query(&target, "system_id", system);
@@ -123,47 +129,8 @@ static int finding_list(struct cli *c, int argc, char **argv)
     url_query(&target, "min_level", min_level);
     url_query(&target, "limit", limit);
     url_query(&target, "offset", offset);
-    struct api_call a;
-    api_call_init(&a, "GET", buf_str(&target));
-    json_t *res;
-    r = api_do(c, &a, &res);
+    r = cli_send(c, "GET", buf_str(&target), NULL, print_findings);
     buf_release(&target);
-    if (r != 0)
-        return r;
-    if (c->json) {
-        r = cli_print_json(res);
-        json_decref(res);
-        return r;
-    }
-    struct table t;
-    table_init(&t, 9,
-               (const char *[]){cli_tr("col|ID"), cli_tr("col|Priority"), cli_tr("col|Status"),
-                                cli_tr("col|IP"), cli_tr("col|System"), cli_tr("col|Level"),
-                                cli_tr("col|Streak"), cli_tr("col|Last listed"),
-                                cli_tr("col|Malware")});
-    const json_t *items = json_object_get(res, "items");
-    size_t i;
-    json_t *f;
-    json_array_foreach(items, i, f)
-    {
-        const char *cells[] = {jstr(f, "id"),
-                               jstr(f, "priority"),
-                               cli_word(json_string_value(json_object_get(f, "status"))),
-                               jstr(f, "ip"),
-                               jstr(f, "system_name"),
-                               jstr(f, "level"),
-                               jstr(f, "streak"),
-                               jstr(f, "last_listed"),
-                               jstr(json_object_get(f, "details"), "malware")};
-        table_add(&t, cells);
-    }
-    r = table_print(&t) < 0 ? CLI_EXIT_SERVER : CLI_EXIT_OK;
-    table_release(&t);
-    json_int_t total = json_integer_value(json_object_get(res, "total"));
-    if ((size_t)total > json_array_size(items))
-        printf(_("(%zu of %lld findings shown; use --limit and --offset for more)\n"),
-               json_array_size(items), (long long)total);
-    json_decref(res);
     return r;
 }
 
@@ -192,20 +159,7 @@ static int finding_update(struct cli *c, int argc, char **argv)
         json_object_set_new(body, "comment", json_string(comment));
     char target[64];
     snprintf(target, sizeof(target), "/api/v1/findings/%llu", (unsigned long long)id);
-    struct api_call a;
-    api_call_init(&a, "PATCH", target);
-    a.body = body;
-    json_t *res;
-    r = api_do(c, &a, &res);
-    json_decref(body);
-    if (r != 0)
-        return r;
-    if (c->json)
-        r = cli_print_json(res);
-    else
-        print_finding(res);
-    json_decref(res);
-    return r;
+    return cli_send(c, "PATCH", target, body, print_finding);
 }
 
 int cmd_finding(struct cli *c, int argc, char **argv)
@@ -215,18 +169,8 @@ int cmd_finding(struct cli *c, int argc, char **argv)
         return finding_list(c, argc, argv);
     if (strcmp(verb, "update") == 0)
         return finding_update(c, argc, argv);
-    if (strcmp(verb, "show") == 0) {
-        json_t *res = NULL;
-        int r = cli_by_id(c, "finding", finding_usage, "GET", argc, argv, &res);
-        if (r == 0 && res) {
-            if (c->json)
-                r = cli_print_json(res);
-            else
-                print_finding(res);
-        }
-        json_decref(res);
-        return r;
-    }
+    if (strcmp(verb, "show") == 0)
+        return cli_show(c, "finding", finding_usage, argc, argv, print_finding);
     cli_err(_("unknown command 'finding %s'"), verb);
     finding_usage(stderr);
     return CLI_EXIT_USAGE;

@@ -2,28 +2,16 @@
  * `vigil match`: print the lines of text files that hold an address inside
  * an IP list, byte for byte what `grepcidr -f LIST FILE` prints.
  *
- * Input is mapped (or read in large blocks from pipes) and cut into lines
- * the way grepcidr 2.0 reads them (fgets into a buffer that starts at 512
- * bytes and doubles), including its corner cases, so the output is the
- * same on every input:
- *  - a line holding a NUL byte ends at the NUL and is joined with the next
- *    line; a line starting with a NUL is empty;
- *  - addresses may start only before grepcidr's buffer size minus 5;
- *  - a last line without '\n' whose length fills the buffer exactly is
- *    dropped;
- *  - the buffer doubles at each NUL join, and once it reaches 2 GiB
- *    (22 joins in one file) fgets() is given a negative size and the rest
- *    of the file is not read.
- * Each line is then scanned by intel/linescan.c against an intel/ipset.
+ * Input is read and cut into lines exactly as grepcidr 2.0 reads them (its
+ * corner cases are listed in intel/textscan.c), on several threads
+ * (-j N), and each line is scanned by intel/linescan.c against an
+ * intel/ipset: the same engine the sensor's text-log path uses.
  */
 #include "cli/cmd_match.h"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/addr.h"
@@ -36,13 +24,10 @@
 #include "intel/feed.h"
 #include "intel/ipset.h"
 #include "intel/linescan.h"
+#include "intel/textscan.h"
 
-#define LIST_MAX           ((size_t)1 << 31) /* bytes of list file */
-#define STREAM_BLOCK       ((size_t)1 << 20) /* read size for pipes */
-#define STREAM_LINE_MAX    ((size_t)1 << 28) /* longest line read from a pipe */
-#define OUT_BLOCK          ((size_t)1 << 20)
-#define GREPCIDR_BUF0      512 /* grepcidr's first line buffer size */
-#define GREPCIDR_LOOKAHEAD 5
+#define LIST_MAX  ((size_t)1 << 31) /* bytes of list file */
+#define OUT_BLOCK ((size_t)1 << 20)
 
 /* The list: the set, and each value's prefix for --json. */
 struct match_list {
@@ -63,7 +48,9 @@ struct match_opts {
 struct match_state {
     const struct match_list *list;
     struct match_opts o;
+    struct textscan_opts ts;
     struct out out;
+    const char *name; /* of the input being scanned */
     uint64_t n_selected;
 };
 
@@ -208,6 +195,41 @@ static bool list_is_blank(const char *p, size_t len)
 }
 
 /*
+ * The common list, one address or CIDR a line (blank lines and '#' or ';'
+ * comments allowed), added straight to the set: what feed_parse() would
+ * find in it, without its general machinery. Returns 1, 0 (nothing
+ * added) if some line is something else or there is no address, or a
+ * negative errno from ipset_add().
+ */
+static int load_plain_list(const char *data, size_t len, struct match_list *l)
+{
+    const char *p = data, *e = data + len;
+
+    VEC_RESERVE(&l->prefixes, len / 16);
+    while (p < e) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        const char *q = p;
+        size_t m = (size_t)((nl ? nl : e) - p);
+        struct ip_prefix pf;
+        p = nl ? nl + 1 : e;
+        str_trim(&q, &m);
+        if (m == 0 || q[0] == '#' || q[0] == ';')
+            continue;
+        if (prefix_parse(q, m, false, &pf) != ADDR_OK) {
+            l->prefixes.n = 0;
+            return 0;
+        }
+        VEC_PUSH(&l->prefixes, pf);
+    }
+    for (size_t i = 0; i < l->prefixes.n; i++) {
+        int r = ipset_add(l->set, &l->prefixes.items[i], (uint32_t)i);
+        if (r < 0)
+            return r;
+    }
+    return l->prefixes.n > 0;
+}
+
+/*
  * Load and index the list file: every IP indicator feed_parse() finds, plus
  * grepcidr's IPv4 ranges. Any other bad line is an error naming the file and
  * line. Returns 0 or -errno with err filled.
@@ -225,6 +247,11 @@ static int load_list(const char *path, struct match_list *l, struct verr *err)
     if (r < 0)
         return verr_set(err, r, "%s: %s", path, strerror(-r));
     if (list_is_blank(data, len))
+        return ipset_build(l->set);
+    r = load_plain_list(data, len, l);
+    if (r < 0)
+        return verr_set(err, r, "%s: %s", path, strerror(-r));
+    if (r > 0)
         return ipset_build(l->set);
 
     feed_opts_init(&fo);
@@ -275,87 +302,12 @@ static int load_list(const char *path, struct match_list *l, struct verr *err)
     return ipset_build(l->set);
 }
 
-/* ---- grepcidr's line reading, emulated ---- */
-
-struct reader {
-    size_t bufsize;    /* grepcidr's line buffer size: 512, doubling */
-    struct buf joined; /* a line joined across a NUL byte */
-    uint64_t line_no;  /* physical lines consumed */
-};
-
-enum rd { RD_LINE, RD_EOF, RD_MORE };
-
-/*
- * The next line of data[*pos, n) as grepcidr's fgets_whole_line() returns
- * it: the text up to the first NUL of each fgets() piece, pieces joined
- * until one ends in '\n' or end of file. eof says nothing follows n;
- * without it RD_MORE asks for more data (nothing consumed). has_nul says
- * whether data may hold a NUL byte (the common case is checked once).
- */
-static enum rd next_line(struct reader *r, const char *data, size_t n, bool eof, bool has_nul,
-                         size_t *pos, const char **ret_line, size_t *ret_len)
-{
-    size_t S = r->bufsize, p = *pos, cur = 0, newlines = 0;
-    bool joined = false;
-
-    for (;;) {
-        /* grepcidr passes the room to fgets() as an int: from 2 GiB on it
-         * is not positive, fgets() fails and the file ends there. */
-        if (S - cur > INT_MAX) {
-            *pos = n;
-            return RD_EOF;
-        }
-        if (p >= n) {
-            if (!eof)
-                return RD_MORE;
-            *pos = n; /* fgets read nothing: the pending text is lost */
-            return RD_EOF;
-        }
-        size_t room = S - 1 - cur, avail = n - p, k;
-        bool at_eof = false;
-        const char *nl = memchr(data + p, '\n', MIN(room, avail));
-        if (nl) {
-            k = (size_t)(nl - (data + p)) + 1;
-            newlines++;
-        } else if (avail >= room) {
-            k = room;
-        } else {
-            if (!eof)
-                return RD_MORE;
-            k = avail;
-            at_eof = true;
-        }
-        const char *z = has_nul ? memchr(data + p, 0, k) : NULL;
-        size_t c = z ? (size_t)(z - (data + p)) : k;
-        if (joined && buf_append(&r->joined, data + p, c) < 0)
-            return RD_EOF;
-        size_t len = cur + c;
-        p += k;
-        const char *line = joined ? r->joined.data : data + *pos;
-        if (len == 0 || line[len - 1] == '\n' || at_eof) {
-            r->bufsize = S;
-            r->line_no += newlines;
-            *pos = p;
-            *ret_line = len ? line : "";
-            *ret_len = len;
-            return RD_LINE;
-        }
-        if (!joined && c < k) {
-            buf_reset(&r->joined);
-            if (buf_append(&r->joined, data + *pos, len) < 0)
-                return RD_EOF;
-            joined = true;
-        }
-        S *= 2;
-        cur = len;
-    }
-}
-
 /* ---- matching ---- */
 
-static void emit_json(struct match_state *st, const char *name, uint64_t line_no, const char *line,
-                      size_t len, const struct linescan_hit *hit)
+static void emit_json(struct match_state *st, uint64_t line_no, const char *line, size_t len,
+                      const struct linescan_hit *hit)
 {
+    const char *name = st->name;
     struct out *o = &st->out;
     char num[32];
     size_t n = len;
@@ -384,92 +336,36 @@ static void emit_json(struct match_state *st, const char *name, uint64_t line_no
     out_str(o, "}\n");
 }
 
-/* Match every line of data[0, n); returns the bytes consumed (whole lines;
- * all of it at eof). */
-static size_t match_block(struct match_state *st, struct reader *r, const char *name,
-                          const char *data, size_t n, bool eof)
+/* A selected line, in input order. */
+static int on_line(void *ctx, const struct textscan_line *l)
 {
-    bool has_nul = memchr(data, 0, n) != NULL;
-    size_t pos = 0;
+    struct match_state *st = ctx;
 
-    for (;;) {
-        const char *line;
-        size_t len;
-        uint64_t line_no = r->line_no + 1;
-        enum rd k = next_line(r, data, n, eof, has_nul, &pos, &line, &len);
-        if (k != RD_LINE)
-            return k == RD_EOF ? n : pos;
-        struct linescan_hit hit;
-        enum linescan_result m =
-            linescan_line(st->list->set, line, len, r->bufsize - GREPCIDR_LOOKAHEAD, &hit);
-        bool selected = st->o.invert ? m == LINESCAN_NO_MATCH : m == LINESCAN_MATCH;
-        if (!selected)
-            continue;
-        st->n_selected++;
-        if (st->o.count)
-            continue;
-        if (st->o.json) {
-            emit_json(st, name, line_no, line, len, m == LINESCAN_MATCH ? &hit : NULL);
-            continue;
-        }
+    if (st->o.json) {
+        emit_json(st, l->line_no, l->line, l->len, l->result == LINESCAN_MATCH ? &l->hit : NULL);
+    } else {
         if (st->o.names) {
-            out_str(&st->out, name);
+            out_str(&st->out, st->name);
             out_put(&st->out, ":", 1);
         }
-        out_put(&st->out, line, len);
+        out_put(&st->out, l->line, l->len);
     }
+    return st->out.failed ? -EIO : 0;
 }
 
 /* Match one input; returns 0 or -errno (reported). */
 static int match_fd(struct match_state *st, int fd, const char *name)
 {
-    struct reader r = {.bufsize = GREPCIDR_BUF0, .joined = BUF_INIT(STREAM_LINE_MAX)};
-    struct stat sb;
-    int ret = 0;
+    struct textscan_stats stats = {0, 0};
+    struct verr err;
 
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-        size_t n = (size_t)sb.st_size;
-        void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-        if (m != MAP_FAILED) {
-            (void)madvise(m, n, MADV_SEQUENTIAL);
-            match_block(st, &r, name, m, n, true);
-            munmap(m, n);
-            buf_release(&r.joined);
-            return 0;
-        }
-    }
-    /* Pipes, terminals and files that cannot be mapped: blocks. */
-    size_t alloc = STREAM_BLOCK * 2, have = 0;
-    char *b = xmalloc(alloc);
-    bool eof = false;
-    while (!eof) {
-        if (alloc - have < STREAM_BLOCK) {
-            if (alloc >= STREAM_LINE_MAX) {
-                fprintf(stderr, "vigil match: %s: %s\n", name, _("line too long"));
-                ret = -E2BIG;
-                break;
-            }
-            alloc *= 2;
-            b = xrealloc(b, alloc);
-        }
-        ssize_t k = read(fd, b + have, alloc - have);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            ret = -errno;
-            fprintf(stderr, "vigil match: %s: %s\n", name, strerror(errno));
-            break;
-        }
-        if (k == 0)
-            eof = true;
-        have += (size_t)k;
-        size_t used = match_block(st, &r, name, b, have, eof);
-        memmove(b, b + used, have - used);
-        have -= used;
-    }
-    free(b);
-    buf_release(&r.joined);
-    return ret;
+    verr_init(&err);
+    st->name = name;
+    int r = textscan_fd(st->list->set, &st->ts, fd, on_line, st, &stats, &err);
+    st->n_selected += stats.n_selected;
+    if (r < 0 && r != -EIO)
+        fprintf(stderr, "vigil match: %s: %s\n", name, err.code ? err.msg : strerror(-r));
+    return r;
 }
 
 static void usage(FILE *f)
@@ -484,6 +380,7 @@ static void usage(FILE *f)
             "  --json           one JSON object a selected line\n"
             "Exit status: 0 lines selected, 1 none, 2 error.\n"),
           f);
+    fputs(_("  -j, --threads N  scan on N threads (default: one per CPU)\n"), f);
 }
 
 int cmd_match(int argc, char **argv)
@@ -496,6 +393,7 @@ int cmd_match(int argc, char **argv)
     int status = 0;
 
     i18n_init();
+    textscan_opts_init(&st.ts);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (opts_done || a[0] != '-' || strcmp(a, "-") == 0) {
@@ -511,6 +409,24 @@ int cmd_match(int argc, char **argv)
             list_path = argv[++i];
         } else if (strncmp(a, "--list=", 7) == 0) {
             list_path = a + 7;
+        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--threads") == 0 ||
+                   strncmp(a, "--threads=", 10) == 0 || (strncmp(a, "-j", 2) == 0 && a[2])) {
+            const char *v = a[1] == 'j' ? a + 2 : a[9] == '=' ? a + 10 : NULL;
+            uint64_t n;
+            if (!v || !*v) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "vigil match: %s '%s'\n", _("option needs a value:"), a);
+                    VEC_FREE(&files);
+                    return 2;
+                }
+                v = argv[++i];
+            }
+            if (str_to_u64(v, strlen(v), TEXTSCAN_MAX_THREADS, &n) < 0 || n < 1) {
+                fprintf(stderr, "vigil match: %s '%s'\n", _("bad thread count:"), v);
+                VEC_FREE(&files);
+                return 2;
+            }
+            st.ts.n_threads = (unsigned)n;
         } else if (strcmp(a, "--count") == 0) {
             st.o.count = true;
         } else if (strcmp(a, "--invert") == 0) {
@@ -550,6 +466,8 @@ int cmd_match(int argc, char **argv)
 
     st.list = &list;
     st.o.names = files.n > 1;
+    st.ts.select = st.o.invert ? TEXTSCAN_SELECT_NO_MATCH : TEXTSCAN_SELECT_MATCH;
+    st.ts.count_only = st.o.count;
     st.out.data = xmalloc(OUT_BLOCK);
     if (files.n == 0)
         VEC_PUSH(&files, "-");

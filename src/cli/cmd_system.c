@@ -2,8 +2,7 @@
 #include <string.h>
 
 #include "base/addr.h"
-#include "cli/cli.h"
-#include "cli/table.h"
+#include "cli/view.h"
 
 void system_usage(FILE *f)
 {
@@ -17,21 +16,30 @@ void system_usage(FILE *f)
           f);
 }
 
-static int show_system(const struct cli *c, const json_t *s)
+static const struct view_field system_fields[] = {
+    {N_("col|ID"), "id"},
+    {N_("col|Name"), "name"},
+    {N_("col|Unit"), "unit_name", VIEW_NAMED, .id = "unit_id"},
+    {N_("col|Level"), "level"},
+    {N_("col|Owner"), "owner"},
+    {N_("col|Operator"), "operator"},
+    {N_("col|Contacts"), "contacts"},
+};
+
+static const struct view_field system_cols[] = {
+    {N_("col|ID"), "id"},
+    {N_("col|Name"), "name"},
+    {N_("col|Unit"), "unit_name"},
+    {N_("col|Level"), "level"},
+    {N_("col|Open findings"), "open_findings"},
+    {N_("col|Addresses"), "addresses"},
+};
+
+static int print_system(const json_t *s)
 {
-    if (c->json)
-        return cli_print_json(s);
-    char tm[64], unit[1100];
-    snprintf(unit, sizeof(unit), "%s (%s)", jstr(s, "unit_name"), jstr(s, "unit_id"));
     struct table t;
     table_init(&t, 2, NULL);
-    table_add_kv(&t, cli_tr("col|ID"), jstr(s, "id"));
-    table_add_kv(&t, cli_tr("col|Name"), jstr(s, "name"));
-    table_add_kv(&t, cli_tr("col|Unit"), unit);
-    table_add_kv(&t, cli_tr("col|Level"), jstr(s, "level"));
-    table_add_kv(&t, cli_tr("col|Owner"), jstr(s, "owner"));
-    table_add_kv(&t, cli_tr("col|Operator"), jstr(s, "operator"));
-    table_add_kv(&t, cli_tr("col|Contacts"), jstr(s, "contacts"));
+    view_add_fields(&t, s, system_fields, ARRAY_SIZE(system_fields));
     size_t i;
     json_t *addr;
     json_array_foreach(json_object_get(s, "addresses"), i, addr)
@@ -42,24 +50,23 @@ static int show_system(const struct cli *c, const json_t *s)
     table_add_kv(&t, cli_tr("col|Open findings"), jstr(s, "open_findings"));
     if (json_object_get(s, "findings_created"))
         table_add_kv(&t, cli_tr("col|Findings created"), jstr(s, "findings_created"));
+    char tm[64];
     table_add_kv(&t, cli_tr("col|Created"), jtime(s, "created_at", tm));
-    int r = table_print(&t);
-    table_release(&t);
-    return r < 0 ? CLI_EXIT_SERVER : CLI_EXIT_OK;
+    return view_table_done(&t);
 }
 
 static int system_add(struct cli *c, int argc, char **argv)
 {
-    const char *unit = NULL, *level = NULL, *owner = NULL, *operator= NULL, *contacts = NULL;
+    const char *unit = NULL, *level = NULL, *owner = NULL, *oper = NULL, *contacts = NULL;
     struct arg_list addrs = {.n = 0};
-    struct arg_opt opts[] = {CLI_COMMON_OPTS(c), {"--unit", ARG_STR, &unit},
-                             {"--level", ARG_STR, &level}, {"--addr", ARG_MULTI, &addrs},
-                             {"--owner", ARG_STR, &owner},
-                             {
-                                 "--operator",
-                                 ARG_STR,
-                                 &operator},
-                                 {"--contacts", ARG_STR, &contacts},
+    struct arg_opt opts[] = {
+        CLI_COMMON_OPTS(c),
+        {"--unit", ARG_STR, &unit},
+        {"--level", ARG_STR, &level},
+        {"--addr", ARG_MULTI, &addrs},
+        {"--owner", ARG_STR, &owner},
+        {"--operator", ARG_STR, &oper},
+        {"--contacts", ARG_STR, &contacts},
     };
     const char *pos[1];
     int r =
@@ -95,21 +102,11 @@ static int system_add(struct cli *c, int argc, char **argv)
                              "level", (json_int_t)level_n, "addresses", list);
     if (owner)
         json_object_set_new(body, "owner", json_string(owner));
-    if (operator)
-        json_object_set_new(body, "operator", json_string(operator));
+    if (oper)
+        json_object_set_new(body, "operator", json_string(oper));
     if (contacts)
         json_object_set_new(body, "contacts", json_string(contacts));
-    struct api_call a;
-    api_call_init(&a, "POST", "/api/v1/systems");
-    a.body = body;
-    json_t *res;
-    r = api_do(c, &a, &res);
-    json_decref(body);
-    if (r == 0) {
-        r = show_system(c, res);
-        json_decref(res);
-    }
-    return r;
+    return cli_send(c, "POST", "/api/v1/systems", body, print_system);
 }
 
 static int system_list(struct cli *c, int argc, char **argv)
@@ -126,38 +123,10 @@ static int system_list(struct cli *c, int argc, char **argv)
     if (unit && arg_number("--unit", unit, 1, INT64_MAX, &unit_id, &e) < 0)
         return cli_usage_error("system", &e);
     struct buf target;
-    buf_init(&target, 0);
-    if (buf_puts(&target, "/api/v1/systems") < 0)
-        abort();
+    url_start(&target, "/api/v1/systems");
     url_query(&target, "unit_id", unit);
-    struct api_call a;
-    api_call_init(&a, "GET", buf_str(&target));
-    json_t *res;
-    r = api_do(c, &a, &res);
+    r = view_list(c, buf_str(&target), system_cols, ARRAY_SIZE(system_cols), NULL);
     buf_release(&target);
-    if (r != 0)
-        return r;
-    if (c->json) {
-        r = cli_print_json(res);
-    } else {
-        struct table t;
-        table_init(&t, 6,
-                   (const char *[]){cli_tr("col|ID"), cli_tr("col|Name"), cli_tr("col|Unit"),
-                                    cli_tr("col|Level"), cli_tr("col|Open findings"),
-                                    cli_tr("col|Addresses")});
-        size_t i;
-        json_t *s;
-        json_array_foreach(json_object_get(res, "items"), i, s)
-        {
-            const char *cells[] = {
-                jstr(s, "id"),    jstr(s, "name"),          jstr(s, "unit_name"),
-                jstr(s, "level"), jstr(s, "open_findings"), jstr(s, "addresses")};
-            table_add(&t, cells);
-        }
-        r = table_print(&t) < 0 ? CLI_EXIT_SERVER : CLI_EXIT_OK;
-        table_release(&t);
-    }
-    json_decref(res);
     return r;
 }
 
@@ -168,15 +137,10 @@ int cmd_system(struct cli *c, int argc, char **argv)
         return system_add(c, argc, argv);
     if (strcmp(verb, "list") == 0)
         return system_list(c, argc, argv);
-    if (strcmp(verb, "show") == 0 || strcmp(verb, "remove") == 0) {
-        bool remove = strcmp(verb, "remove") == 0;
-        json_t *res = NULL;
-        int r = cli_by_id(c, "system", system_usage, remove ? "DELETE" : "GET", argc, argv, &res);
-        if (r == 0 && res && !remove)
-            r = show_system(c, res);
-        json_decref(res);
-        return r;
-    }
+    if (strcmp(verb, "show") == 0)
+        return cli_show(c, "system", system_usage, argc, argv, print_system);
+    if (strcmp(verb, "remove") == 0)
+        return cli_remove(c, "system", system_usage, argc, argv);
     cli_err(_("unknown command 'system %s'"), verb);
     system_usage(stderr);
     return CLI_EXIT_USAGE;

@@ -9,6 +9,7 @@
 #include "base/i18n.h"
 #include "cli/cli.h"
 #include "cli/cmd_match.h"
+#include "cli/cmd_scan.h"
 
 static void usage(FILE *f)
 {
@@ -22,6 +23,8 @@ static void usage(FILE *f)
             "  token     create, list, revoke          API tokens\n"
             "  audit                                   the audit log\n"
             "  match     --list FILE [FILE...]         offline: lines with an address in a list\n"
+            "  scan      PATH... [--rules R] [--hashes H]  offline: scan files for malware\n"
+            "  quarantine  list, restore, purge        files moved aside by scan --quarantine\n"
             "\n"
             "Global options:\n"
             "  --server URL        vigild's address (env VIGIL_SERVER; default "
@@ -35,7 +38,7 @@ static void usage(FILE *f)
             "  --lang vi|en        language (else VIGIL_LANG, LANG; Vietnamese by default)\n"
             "  --help, --version\n"
             "\n"
-            "Exit status: 0 ok, 1 something found (match), 2 usage or input error, 3 server, "
+            "Exit status: 0 ok, 1 something found (match, scan), 2 usage or input error, 3 server, "
             "network or authentication error.\n"
             "Help on one command: vigil NOUN --help\n"),
           f);
@@ -140,6 +143,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(name, "match") == 0)
         return cmd_match(argc - i, argv + i);
+    if (strcmp(name, "scan") == 0)
+        return cmd_scan(argc - i, argv + i);
+    if (strcmp(name, "quarantine") == 0)
+        return cmd_quarantine(argc - i, argv + i);
     const struct noun *n = find_noun(name);
     if (!n) {
         cli_err(_("unknown command '%s'"), name);

@@ -530,6 +530,16 @@ bool ipset_lookup6(const struct ipset *s, uint64_t hi, uint64_t lo, uint32_t *re
     return true;
 }
 
+void ipset_prefetch(const struct ipset *s, const struct ip_addr *a)
+{
+    if (a->family == ADDR_V4 && s->bm4) {
+        __builtin_prefetch(&s->bm4c[a->v4 >> 18]);
+        __builtin_prefetch(&s->bm4[a->v4 >> 14]);
+    } else if (a->family == ADDR_V6 && s->bm6) {
+        __builtin_prefetch(&s->bm6[a->v6.hi >> 46]);
+    }
+}
+
 bool ipset_lookup(const struct ipset *s, const struct ip_addr *a, uint32_t *ret_value)
 {
     if (a->family == ADDR_V4)

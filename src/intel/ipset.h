@@ -35,6 +35,10 @@ bool ipset_lookup(const struct ipset *s, const struct ip_addr *a, uint32_t *ret_
 bool ipset_lookup4(const struct ipset *s, uint32_t a, uint32_t *ret_value);
 bool ipset_lookup6(const struct ipset *s, uint64_t hi, uint64_t lo, uint32_t *ret_value);
 
+/* Hint that a will be looked up soon: start loading the memory its lookup
+ * reads first. No effect on results. */
+void ipset_prefetch(const struct ipset *s, const struct ip_addr *a);
+
 /* Every prefix containing a (overlapping registrations), most specific
  * first. Writes at most max values; returns how many prefixes contain a (may
  * exceed max). */

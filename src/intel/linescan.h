@@ -73,6 +73,25 @@ struct linescan_hit {
 enum linescan_result linescan_line(const struct ipset *s, const char *line, size_t len,
                                    size_t max_start, struct linescan_hit *ret_hit);
 
+/* Selected lines of linescan_lines(): the line ('\n' included), its result,
+ * and when it is LINESCAN_MATCH the hit. Return non-zero to stop. */
+typedef int (*linescan_lines_fn)(void *ctx, const char *line, size_t len, uint64_t line_idx,
+                                 enum linescan_result r, const struct linescan_hit *hit);
+
+/*
+ * The fast path over whole lines: scan the lines of (text, n) from its
+ * start, each as linescan_line(s, line, len, LINESCAN_NO_LIMIT) would (len
+ * counting its '\n'), calling fn for each line (line_idx counting from 0
+ * in this call) whose result r is in select
+ * (a mask of 1u << r). Stops before the first line that holds a NUL byte,
+ * is longer than max_len, or has no '\n' within n; also after a line for
+ * which fn returned non-zero (that value in *ret_stop, else 0). Returns the
+ * bytes of the lines scanned, and their number in *ret_n_lines.
+ */
+size_t linescan_lines(const struct ipset *s, const char *text, size_t n, size_t max_len,
+                      unsigned select, linescan_lines_fn fn, void *ctx, uint64_t *ret_n_lines,
+                      int *ret_stop);
+
 /* True if some address in (line, len) is in the built set s. */
 bool linescan_match(const struct ipset *s, const char *line, size_t len);
 

@@ -38,6 +38,11 @@ void api_tokens_delete(struct req *r);
 /* api_audit.c */
 void api_audit_list(struct req *r);
 
+/* api_sightings.c */
+void api_sightings_post(struct req *r);
+void api_sightings_list(struct req *r);
+void api_feeds_indicators(struct req *r);
+
 /* Wrap a store list as {"items": [...]} (an object is passed through);
  * NULL becomes an empty list. Steals v. */
 json_t *api_items(json_t *v);

@@ -46,6 +46,9 @@ static const struct route routes[] = {
     {EVHTTP_REQ_POST, "tokens", ROLE_ADMIN, api_tokens_create},
     {EVHTTP_REQ_DELETE, "tokens/{id}", ROLE_ADMIN, api_tokens_delete},
     {EVHTTP_REQ_GET, "audit", ROLE_ADMIN, api_audit_list},
+    {EVHTTP_REQ_GET, "feeds/{name}/indicators", ROLE_VIEWER, api_feeds_indicators},
+    {EVHTTP_REQ_POST, "sightings", ROLE_ANALYST, api_sightings_post},
+    {EVHTTP_REQ_GET, "sightings", ROLE_VIEWER, api_sightings_list},
 };
 
 enum role role_parse(const char *s)
@@ -300,6 +303,11 @@ void reply_json(struct req *r, int status, json_t *v)
 void reply_empty(struct req *r, int status)
 {
     send_reply(r, status, NULL, NULL, 0);
+}
+
+void reply_body(struct req *r, int status, const char *ctype, char *body, size_t len)
+{
+    send_reply(r, status, ctype, body, len);
 }
 
 static void reply_problem_detail(struct req *r, int status, json_t *extra, const char *detail)

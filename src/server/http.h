@@ -87,6 +87,8 @@ void http_stop(struct server *srv);
 void reply_json(struct req *r, int status, json_t *v);
 /* A reply without a body (204). */
 void reply_empty(struct req *r, int status);
+/* A reply with body (malloc'd, stolen) of content type ctype. */
+void reply_body(struct req *r, int status, const char *ctype, char *body, size_t len);
 /* problem+json with detail formatted from msgid fmt in the request's
  * language; extra (may be NULL) is stolen. */
 void reply_problem(struct req *r, int status, json_t *extra, const char *fmt, ...) PRINTF(4, 5);

@@ -35,6 +35,19 @@ int audit_add(struct store *s, const struct actor *who, const char *action, cons
     return st_done(s, st, err);
 }
 
+static const struct col_spec audit_cols[] = {
+    {"id", 0, COL_INT},        {"at", 1, COL_TIME},
+    {"actor", 2, COL_TEXT},    {"actor_token_id", 7, COL_INT},
+    {"action", 3, COL_TEXT},   {"object", 4, COL_TEXT},
+    {"object_id", 5, COL_INT}, {"detail", 6, COL_JSON},
+};
+
+static json_t *audit_row_json(struct store *s, sqlite3_stmt *st)
+{
+    (void)s;
+    return cols_json(st, audit_cols, ARRAY_SIZE(audit_cols));
+}
+
 json_t *store_audit_list(struct store *s, size_t limit, size_t offset)
 {
     if (limit == 0)
@@ -49,21 +62,5 @@ json_t *store_audit_list(struct store *s, size_t limit, size_t offset)
         return NULL;
     sqlite3_bind_int64(st, 1, (int64_t)limit);
     sqlite3_bind_int64(st, 2, (int64_t)MIN(offset, (size_t)INT64_MAX));
-    json_t *items = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        json_t *a = json_object();
-        json_object_set_new(a, "id", json_integer(sqlite3_column_int64(st, 0)));
-        json_object_set_new(a, "at", col_time(st, 1));
-        json_object_set_new(a, "actor", col_text(st, 2));
-        json_object_set_new(a, "actor_token_id", col_int(st, 7));
-        json_object_set_new(a, "action", col_text(st, 3));
-        json_object_set_new(a, "object", col_text(st, 4));
-        json_object_set_new(a, "object_id", col_int(st, 5));
-        json_object_set_new(a, "detail", col_json(st, 6));
-        json_array_append_new(items, a);
-    }
-    sqlite3_reset(st);
-    json_t *o = json_object();
-    json_object_set_new(o, "items", items);
-    return o;
+    return st_items(s, st, audit_row_json);
 }

@@ -82,20 +82,16 @@ static int sort_item_cmp(const void *pa, const void *pb)
     return ind_cmp(&a->ind, &b->ind);
 }
 
+static const struct col_spec version_cols[] = {
+    {"id", 0, COL_INT},           {"feed", 1, COL_TEXT},        {"list_date", 2, COL_TEXT},
+    {"imported_at", 3, COL_TIME}, {"format", 4, COL_TEXT},      {"source", 5, COL_TEXT},
+    {"sha256", 6, COL_TEXT},      {"n_indicators", 7, COL_INT}, {"n_lines", 8, COL_INT},
+    {"n_errors", 9, COL_INT},
+};
+
 json_t *version_row_json(sqlite3_stmt *st)
 {
-    json_t *v = json_object();
-    json_object_set_new(v, "id", json_integer(sqlite3_column_int64(st, 0)));
-    json_object_set_new(v, "feed", col_text(st, 1));
-    json_object_set_new(v, "list_date", col_text(st, 2));
-    json_object_set_new(v, "imported_at", col_time(st, 3));
-    json_object_set_new(v, "format", col_text(st, 4));
-    json_object_set_new(v, "source", col_text(st, 5));
-    json_object_set_new(v, "sha256", col_text(st, 6));
-    json_object_set_new(v, "n_indicators", col_int(st, 7));
-    json_object_set_new(v, "n_lines", col_int(st, 8));
-    json_object_set_new(v, "n_errors", col_int(st, 9));
-    return v;
+    return cols_json(st, version_cols, ARRAY_SIZE(version_cols));
 }
 
 static int check_feed_name(const char *name, struct verr *err)
@@ -141,6 +137,19 @@ static int feed_lookup(struct store *s, const char *name, int64_t *ret_id, char 
     return 0;
 }
 
+/* Step st, a query of "id, list_date": the first row's id and date ("" and
+ * 0 when none). */
+static int64_t version_of(sqlite3_stmt *st, char ret_date[static 11])
+{
+    int64_t id = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+        snprintf(ret_date, 11, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return id;
+}
+
 /* The latest version of a feed: id and date ("" and 0 when none). */
 static int64_t latest_version(struct store *s, int64_t feed_id, char ret_date[static 11])
 {
@@ -152,13 +161,7 @@ static int64_t latest_version(struct store *s, int64_t feed_id, char ret_date[st
     if (!st)
         return 0;
     sqlite3_bind_int64(st, 1, feed_id);
-    int64_t id = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        id = sqlite3_column_int64(st, 0);
-        snprintf(ret_date, 11, "%s", (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_reset(st);
-    return id;
+    return version_of(st, ret_date);
 }
 
 static void bind_static(sqlite3_stmt *st, int i, const char *v)
@@ -397,6 +400,35 @@ out:
     return r;
 }
 
+static const struct col_spec feed_cols[] = {
+    {"id", 0, COL_INT},
+    {"name", 1, COL_TEXT},
+    {"kind", 2, COL_TEXT},
+    {"created_at", 3, COL_TIME},
+};
+
+static json_t *feed_row_json(struct store *s, sqlite3_stmt *st)
+{
+    json_t *o = cols_json(st, feed_cols, ARRAY_SIZE(feed_cols));
+    json_t *latest = json_null();
+    sqlite3_stmt *v = st_get(s,
+                             "SELECT " VERSION_COLS " FROM feed_versions v JOIN feeds fe"
+                             " ON fe.id = v.feed_id WHERE v.feed_id = ?"
+                             " ORDER BY v.list_date DESC LIMIT 1",
+                             NULL);
+    if (v) {
+        sqlite3_bind_int64(v, 1, sqlite3_column_int64(st, 0));
+        if (sqlite3_step(v) == SQLITE_ROW) {
+            json_decref(latest);
+            latest = version_row_json(v);
+        }
+        sqlite3_reset(v);
+    }
+    json_object_set_new(o, "latest", latest);
+    json_object_set_new(o, "n_versions", col_int(st, 4));
+    return o;
+}
+
 json_t *store_feed_list(struct store *s)
 {
     sqlite3_stmt *st = st_get(s,
@@ -406,36 +438,7 @@ json_t *store_feed_list(struct store *s)
                               NULL);
     if (!st)
         return NULL;
-    json_t *items = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        json_t *o = json_object();
-        int64_t id = sqlite3_column_int64(st, 0);
-        json_object_set_new(o, "id", json_integer(id));
-        json_object_set_new(o, "name", col_text(st, 1));
-        json_object_set_new(o, "kind", col_text(st, 2));
-        json_object_set_new(o, "created_at", col_time(st, 3));
-        json_t *latest = json_null();
-        sqlite3_stmt *v = st_get(s,
-                                 "SELECT " VERSION_COLS " FROM feed_versions v JOIN feeds fe"
-                                 " ON fe.id = v.feed_id WHERE v.feed_id = ?"
-                                 " ORDER BY v.list_date DESC LIMIT 1",
-                                 NULL);
-        if (v) {
-            sqlite3_bind_int64(v, 1, id);
-            if (sqlite3_step(v) == SQLITE_ROW) {
-                json_decref(latest);
-                latest = version_row_json(v);
-            }
-            sqlite3_reset(v);
-        }
-        json_object_set_new(o, "latest", latest);
-        json_object_set_new(o, "n_versions", col_int(st, 4));
-        json_array_append_new(items, o);
-    }
-    sqlite3_reset(st);
-    json_t *o = json_object();
-    json_object_set_new(o, "items", items);
-    return o;
+    return st_items(s, st, feed_row_json);
 }
 
 json_t *store_feed_versions(struct store *s, const char *feed)
@@ -500,13 +503,7 @@ static int64_t version_find(struct store *s, int64_t feed_id, const char *date,
     } else {
         return latest_version(s, feed_id, ret_date);
     }
-    int64_t id = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        id = sqlite3_column_int64(st, 0);
-        snprintf(ret_date, 11, "%s", (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_reset(st);
-    return id;
+    return version_of(st, ret_date);
 }
 
 /* Two distinct literals: the cache keys statements by address, and the

@@ -656,27 +656,29 @@ int finding_match_system(struct store *s, int64_t system_id, int level, struct v
 
 /* --- Reading and working findings. */
 
+static const struct col_spec finding_cols[] = {
+    {"id", 0, COL_INT},
+    {"kind", 1, COL_TEXT},
+    {"status", 2, COL_TEXT},
+    {"priority", 3, COL_INT},
+    {"streak", 4, COL_INT},
+    {"system_id", 5, COL_INT},
+    {"system_name", 6, COL_TEXT},
+    {"unit_id", 7, COL_INT},
+    {"level", 8, COL_INT},
+    {"feed", 9, COL_TEXT},
+    {"indicator", 10, COL_TEXT},
+    {"ip", 11, COL_TEXT},
+    {"first_listed", 12, COL_TEXT},
+    {"last_listed", 13, COL_TEXT},
+    {"details", 14, COL_JSON},
+    {"created_at", 15, COL_TIME},
+    {"updated_at", 16, COL_TIME},
+};
+
 json_t *finding_row_json(sqlite3_stmt *st)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
-    json_object_set_new(o, "kind", col_text(st, 1));
-    json_object_set_new(o, "status", col_text(st, 2));
-    json_object_set_new(o, "priority", col_int(st, 3));
-    json_object_set_new(o, "streak", col_int(st, 4));
-    json_object_set_new(o, "system_id", col_int(st, 5));
-    json_object_set_new(o, "system_name", col_text(st, 6));
-    json_object_set_new(o, "unit_id", col_int(st, 7));
-    json_object_set_new(o, "level", col_int(st, 8));
-    json_object_set_new(o, "feed", col_text(st, 9));
-    json_object_set_new(o, "indicator", col_text(st, 10));
-    json_object_set_new(o, "ip", col_text(st, 11));
-    json_object_set_new(o, "first_listed", col_text(st, 12));
-    json_object_set_new(o, "last_listed", col_text(st, 13));
-    json_object_set_new(o, "details", col_json(st, 14));
-    json_object_set_new(o, "created_at", col_time(st, 15));
-    json_object_set_new(o, "updated_at", col_time(st, 16));
-    return o;
+    return cols_json(st, finding_cols, ARRAY_SIZE(finding_cols));
 }
 
 enum { P_INT, P_TEXT, P_BLOB };
@@ -820,6 +822,11 @@ dberr:
     return r;
 }
 
+static const struct col_spec history_cols[] = {
+    {"at", 0, COL_TIME}, {"actor", 1, COL_TEXT},   {"from", 2, COL_TEXT},
+    {"to", 3, COL_TEXT}, {"comment", 4, COL_TEXT},
+};
+
 json_t *store_finding_get(struct store *s, int64_t id)
 {
     sqlite3_stmt *st = st_get(s, "SELECT " FINDING_COLS FINDING_FROM " WHERE f.id = ?", NULL);
@@ -839,15 +846,8 @@ json_t *store_finding_get(struct store *s, int64_t id)
                 NULL);
     if (st) {
         sqlite3_bind_int64(st, 1, id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            json_t *h = json_object();
-            json_object_set_new(h, "at", col_time(st, 0));
-            json_object_set_new(h, "actor", col_text(st, 1));
-            json_object_set_new(h, "from", col_text(st, 2));
-            json_object_set_new(h, "to", col_text(st, 3));
-            json_object_set_new(h, "comment", col_text(st, 4));
-            json_array_append_new(hist, h);
-        }
+        while (sqlite3_step(st) == SQLITE_ROW)
+            json_array_append_new(hist, cols_json(st, history_cols, ARRAY_SIZE(history_cols)));
         sqlite3_reset(st);
     }
     json_object_set_new(o, "history", hist);
@@ -886,17 +886,10 @@ int store_finding_update(struct store *s, const struct actor *who, int64_t id, c
     }
     if ((r = st_begin(s, err)) < 0)
         return r;
-    sqlite3_stmt *st = st_get(s, "SELECT status FROM findings WHERE id = ?", err);
-    if (!st) {
-        r = -EIO;
+    sqlite3_stmt *st;
+    if ((r = st_row(s, &st, "SELECT status FROM findings WHERE id = ?", id, err,
+                    N_("finding %lld does not exist"), (long long)id)) < 0)
         goto fail;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        r = verr_set(err, -ENOENT, N_("finding %lld does not exist"), (long long)id);
-        goto fail;
-    }
     char from[16];
     snprintf(from, sizeof(from), "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
@@ -920,9 +913,7 @@ int store_finding_update(struct store *s, const struct actor *who, int64_t id, c
         goto fail;
     json_t *detail = json_pack("{s:s, s:s, s:s?}", "from", from, "to", status, "comment",
                                comment && *comment ? comment : NULL);
-    if ((r = audit_add(s, who, "finding.update", "finding", id, detail, err)) < 0)
-        goto fail;
-    return st_commit(s, err);
+    return st_audit_commit(s, who, "finding.update", "finding", id, detail, err);
 fail:
     st_rollback(s);
     return r;

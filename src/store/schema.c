@@ -133,6 +133,24 @@ const char *const store_migrations[] = {
     "  object_type TEXT NOT NULL,"
     "  object_id INTEGER,"
     "  detail TEXT);",
+
+    /* 1 -> 2: sightings, hits of listed indicators reported by vigil-sensor
+     * (one row a hit; `hit` keeps the ECS JSON line as sent). */
+    "CREATE TABLE sightings ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  sensor TEXT NOT NULL,"
+    "  feed TEXT NOT NULL,"
+    "  indicator_type TEXT NOT NULL,"
+    "  indicator TEXT NOT NULL,"
+    "  source_ip TEXT,"
+    "  destination_ip TEXT,"
+    "  user_id TEXT,"
+    "  hit TEXT NOT NULL);"
+    "CREATE INDEX sightings_at ON sightings(at);"
+    "CREATE INDEX sightings_indicator ON sightings(feed, indicator);"
+    "CREATE INDEX sightings_user ON sightings(user_id) WHERE user_id IS NOT NULL;",
 };
 
 const int store_n_migrations = (int)ARRAY_SIZE(store_migrations);

@@ -2,6 +2,7 @@
  * The store's handle: opening the database, migrations, the prepared
  * statement cache, transactions, shared helpers and counts.
  */
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -149,6 +150,78 @@ json_t *col_json(sqlite3_stmt *st, int i)
     const char *t = (const char *)sqlite3_column_text(st, i);
     json_t *j = json_loadb(t ? t : "", (size_t)sqlite3_column_bytes(st, i), 0, NULL);
     return j ? j : json_null();
+}
+
+int st_row(struct store *s, sqlite3_stmt **ret, const char *sql, int64_t id, struct verr *err,
+           const char *missing, ...)
+{
+    sqlite3_stmt *st = st_get(s, sql, err);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        va_list ap;
+        va_start(ap, missing);
+        verr_vset(err, -ENOENT, missing, ap);
+        va_end(ap);
+        return -ENOENT;
+    }
+    *ret = st;
+    return 0;
+}
+
+int st_run_id(struct store *s, const char *sql, int64_t id, struct verr *err)
+{
+    sqlite3_stmt *st = st_get(s, sql, err);
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    return st_done(s, st, err);
+}
+
+int st_audit_commit(struct store *s, const struct actor *who, const char *action,
+                    const char *object, int64_t object_id, json_t *detail, struct verr *err)
+{
+    int r = audit_add(s, who, action, object, object_id, detail, err);
+    if (r < 0) {
+        st_rollback(s);
+        return r;
+    }
+    return st_commit(s, err);
+}
+
+static json_t *col_set(sqlite3_stmt *st, int i)
+{
+    return json_boolean(sqlite3_column_type(st, i) != SQLITE_NULL);
+}
+
+void cols_add(json_t *o, sqlite3_stmt *st, const struct col_spec *cols, size_t n_cols)
+{
+    static json_t *(*const get[])(sqlite3_stmt *, int) = {
+        [COL_INT] = col_int,   [COL_TEXT] = col_text, [COL_TIME] = col_time,
+        [COL_JSON] = col_json, [COL_SET] = col_set,
+    };
+    for (size_t i = 0; i < n_cols; i++)
+        json_object_set_new(o, cols[i].name, get[cols[i].type](st, cols[i].col));
+}
+
+json_t *cols_json(sqlite3_stmt *st, const struct col_spec *cols, size_t n_cols)
+{
+    json_t *o = json_object();
+    cols_add(o, st, cols, n_cols);
+    return o;
+}
+
+json_t *st_items(struct store *s, sqlite3_stmt *st, json_t *(*row)(struct store *, sqlite3_stmt *))
+{
+    json_t *items = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(items, row(s, st));
+    sqlite3_reset(st);
+    json_t *o = json_object();
+    json_object_set_new(o, "items", items);
+    return o;
 }
 
 int check_text(const char *field, const char *v, size_t min_chars, size_t max_chars, bool required,

@@ -48,6 +48,36 @@ int64_t st_int(struct store *s, const char *sql, int64_t param, int64_t dflt);
 /* Bind helpers: NULL or "" binds SQL NULL. */
 int st_bind_text(sqlite3_stmt *st, int i, const char *v);
 
+/* Step sql (a string literal with one parameter, bound to id) onto its
+ * first row. Returns 0 with *ret on that row (the caller reads it and
+ * resets it), -ENOENT with err set from missing and what follows it when
+ * there is no row, or -EIO. */
+int st_row(struct store *s, sqlite3_stmt **ret, const char *sql, int64_t id, struct verr *err,
+           const char *missing, ...) PRINTF(6, 7) WUR;
+/* Run sql (a string literal with one parameter, bound to id) to its end:
+ * 0 or -EIO. */
+int st_run_id(struct store *s, const char *sql, int64_t id, struct verr *err) WUR;
+/* End a change inside st_begin(): write its audit row (as audit_add;
+ * detail is stolen) and commit. On failure everything is rolled back. */
+int st_audit_commit(struct store *s, const struct actor *who, const char *action,
+                    const char *object, int64_t object_id, json_t *detail, struct verr *err) WUR;
+
+/* A row's JSON from a list of columns: each names its member, the column
+ * it reads and how (see col_text and friends; COL_SET is true when the
+ * column is not NULL). */
+enum col_type { COL_INT, COL_TEXT, COL_TIME, COL_JSON, COL_SET };
+struct col_spec {
+    const char *name;
+    int col;
+    enum col_type type;
+};
+/* Add the members of cols to o from the current row of st. */
+void cols_add(json_t *o, sqlite3_stmt *st, const struct col_spec *cols, size_t n_cols);
+/* A new object with the members of cols. */
+json_t *cols_json(sqlite3_stmt *st, const struct col_spec *cols, size_t n_cols);
+/* {"items": [row(s, st) for every row of st]}; st is reset at the end. */
+json_t *st_items(struct store *s, sqlite3_stmt *st, json_t *(*row)(struct store *, sqlite3_stmt *));
+
 /* Record an audit row (inside the caller's transaction). detail is stolen
  * (may be NULL). who NULL means vigild itself. */
 int audit_add(struct store *s, const struct actor *who, const char *action, const char *object,

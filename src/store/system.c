@@ -13,30 +13,30 @@
     " AND f.status IN ('open', 'in_progress'))"                                                    \
     " FROM systems sy JOIN units u ON u.id = sy.unit_id"
 
+static const struct col_spec system_cols[] = {
+    {"id", 0, COL_INT},        {"unit_id", 1, COL_INT},   {"unit_name", 2, COL_TEXT},
+    {"name", 3, COL_TEXT},     {"level", 4, COL_INT},     {"owner", 5, COL_TEXT},
+    {"operator", 6, COL_TEXT}, {"contacts", 7, COL_TEXT},
+};
+static const struct col_spec system_counts[] = {
+    {"created_at", 8, COL_TIME},
+    {"open_findings", 9, COL_INT},
+};
+
 static json_t *system_row_json(struct store *s, sqlite3_stmt *st)
 {
-    int64_t id = sqlite3_column_int64(st, 0);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(id));
-    json_object_set_new(o, "unit_id", col_int(st, 1));
-    json_object_set_new(o, "unit_name", col_text(st, 2));
-    json_object_set_new(o, "name", col_text(st, 3));
-    json_object_set_new(o, "level", col_int(st, 4));
-    json_object_set_new(o, "owner", col_text(st, 5));
-    json_object_set_new(o, "operator", col_text(st, 6));
-    json_object_set_new(o, "contacts", col_text(st, 7));
+    json_t *o = cols_json(st, system_cols, ARRAY_SIZE(system_cols));
     json_t *addrs = json_array();
     sqlite3_stmt *a =
         st_get(s, "SELECT cidr FROM system_addrs WHERE system_id = ? ORDER BY id", NULL);
     if (a) {
-        sqlite3_bind_int64(a, 1, id);
+        sqlite3_bind_int64(a, 1, sqlite3_column_int64(st, 0));
         while (sqlite3_step(a) == SQLITE_ROW)
             json_array_append_new(addrs, col_text(a, 0));
         sqlite3_reset(a);
     }
     json_object_set_new(o, "addresses", addrs);
-    json_object_set_new(o, "created_at", col_time(st, 8));
-    json_object_set_new(o, "open_findings", col_int(st, 9));
+    cols_add(o, st, system_counts, ARRAY_SIZE(system_counts));
     return o;
 }
 
@@ -164,9 +164,7 @@ int store_system_add_ex(struct store *s, const struct actor *who, const struct s
     json_t *detail = json_pack("{s:s, s:I, s:i, s:o, s:I}", "name", spec->name, "unit_id",
                                (json_int_t)spec->unit_id, "level", spec->level, "addresses", addrs,
                                "findings_created", (json_int_t)n_found);
-    if ((r = audit_add(s, who, "system.add", "system", id, detail, err)) < 0)
-        goto fail;
-    if ((r = st_commit(s, err)) < 0)
+    if ((r = st_audit_commit(s, who, "system.add", "system", id, detail, err)) < 0)
         goto out;
     if (ret_id)
         *ret_id = id;
@@ -195,13 +193,7 @@ json_t *store_system_list(struct store *s, int64_t unit_id)
     sqlite3_bind_int64(st, 1, unit_id);
     /* The address statement is another cached statement, so rows can be
      * turned into JSON while this one is still stepping. */
-    json_t *items = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(items, system_row_json(s, st));
-    sqlite3_reset(st);
-    json_t *o = json_object();
-    json_object_set_new(o, "items", items);
-    return o;
+    return st_items(s, st, system_row_json);
 }
 
 json_t *store_system_get(struct store *s, int64_t id)
@@ -219,20 +211,13 @@ json_t *store_system_get(struct store *s, int64_t id)
 
 int store_system_remove(struct store *s, const struct actor *who, int64_t id, struct verr *err)
 {
+    sqlite3_stmt *st;
     int r = st_begin(s, err);
     if (r < 0)
         return r;
-    sqlite3_stmt *st = st_get(s, "SELECT name, unit_id FROM systems WHERE id = ?", err);
-    if (!st) {
-        r = -EIO;
+    if ((r = st_row(s, &st, "SELECT name, unit_id FROM systems WHERE id = ?", id, err,
+                    N_("information system %lld does not exist"), (long long)id)) < 0)
         goto fail;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        r = verr_set(err, -ENOENT, N_("information system %lld does not exist"), (long long)id);
-        goto fail;
-    }
     json_t *detail = json_pack("{s:s, s:I}", "name", (const char *)sqlite3_column_text(st, 0),
                                "unit_id", (json_int_t)sqlite3_column_int64(st, 1));
     sqlite3_reset(st);
@@ -241,20 +226,11 @@ int store_system_remove(struct store *s, const struct actor *who, int64_t id, st
     json_object_set_new(
         detail, "findings_removed",
         json_integer(st_int(s, "SELECT COUNT(*) FROM findings WHERE system_id = ?", id, 0)));
-    st = st_get(s, "DELETE FROM systems WHERE id = ?", err);
-    if (!st) {
-        json_decref(detail);
-        r = -EIO;
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    if ((r = st_done(s, st, err)) < 0) {
+    if ((r = st_run_id(s, "DELETE FROM systems WHERE id = ?", id, err)) < 0) {
         json_decref(detail);
         goto fail;
     }
-    if ((r = audit_add(s, who, "system.remove", "system", id, detail, err)) < 0)
-        goto fail;
-    return st_commit(s, err);
+    return st_audit_commit(s, who, "system.remove", "system", id, detail, err);
 fail:
     st_rollback(s);
     return r;

@@ -69,10 +69,8 @@ int store_token_create(struct store *s, const struct actor *who, const char *nam
     if ((r = st_done(s, st, err)) < 0)
         goto fail;
     int64_t id = sqlite3_last_insert_rowid(s->db);
-    if ((r = audit_add(s, who, "token.create", "token", id,
-                       json_pack("{s:s, s:s}", "name", name, "role", role), err)) < 0)
-        goto fail;
-    if ((r = st_commit(s, err)) < 0)
+    if ((r = st_audit_commit(s, who, "token.create", "token", id,
+                             json_pack("{s:s, s:s}", "name", name, "role", role), err)) < 0)
         goto out;
     memcpy(ret_secret, secret, sizeof(secret));
     if (ret_id)
@@ -122,45 +120,35 @@ int store_token_check(struct store *s, const char *secret, struct actor *ret)
     return r;
 }
 
+static const struct col_spec token_cols[] = {
+    {"id", 0, COL_INT},          {"name", 1, COL_TEXT},   {"role", 2, COL_TEXT},
+    {"created_at", 3, COL_TIME}, {"revoked", 4, COL_SET}, {"revoked_at", 4, COL_TIME},
+};
+
+static json_t *token_row_json(struct store *s, sqlite3_stmt *st)
+{
+    (void)s;
+    return cols_json(st, token_cols, ARRAY_SIZE(token_cols));
+}
+
 json_t *store_token_list(struct store *s)
 {
     sqlite3_stmt *st =
         st_get(s, "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id", NULL);
     if (!st)
         return NULL;
-    json_t *items = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        json_t *t = json_object();
-        json_object_set_new(t, "id", json_integer(sqlite3_column_int64(st, 0)));
-        json_object_set_new(t, "name", col_text(st, 1));
-        json_object_set_new(t, "role", col_text(st, 2));
-        json_object_set_new(t, "created_at", col_time(st, 3));
-        json_object_set_new(t, "revoked", json_boolean(sqlite3_column_type(st, 4) != SQLITE_NULL));
-        json_object_set_new(t, "revoked_at", col_time(st, 4));
-        json_array_append_new(items, t);
-    }
-    sqlite3_reset(st);
-    json_t *o = json_object();
-    json_object_set_new(o, "items", items);
-    return o;
+    return st_items(s, st, token_row_json);
 }
 
 int store_token_revoke(struct store *s, const struct actor *who, int64_t id, struct verr *err)
 {
+    sqlite3_stmt *st;
     int r = st_begin(s, err);
     if (r < 0)
         return r;
-    sqlite3_stmt *st = st_get(s, "SELECT name, revoked_at FROM tokens WHERE id = ?", err);
-    if (!st) {
-        r = -EIO;
+    if ((r = st_row(s, &st, "SELECT name, revoked_at FROM tokens WHERE id = ?", id, err,
+                    N_("token %lld does not exist"), (long long)id)) < 0)
         goto fail;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        r = verr_set(err, -ENOENT, N_("token %lld does not exist"), (long long)id);
-        goto fail;
-    }
     bool revoked = sqlite3_column_type(st, 1) != SQLITE_NULL;
     json_t *detail = json_pack("{s:s}", "name", (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
@@ -182,9 +170,7 @@ int store_token_revoke(struct store *s, const struct actor *who, int64_t id, str
         json_decref(detail);
         goto fail;
     }
-    if ((r = audit_add(s, who, "token.revoke", "token", id, detail, err)) < 0)
-        goto fail;
-    return st_commit(s, err);
+    return st_audit_commit(s, who, "token.revoke", "token", id, detail, err);
 fail:
     st_rollback(s);
     return r;

@@ -7,15 +7,15 @@
 
 #define UNIT_COLS "id, name, code, parent_id, created_at"
 
-static json_t *unit_row_json(sqlite3_stmt *st)
+static const struct col_spec unit_cols[] = {
+    {"id", 0, COL_INT},        {"name", 1, COL_TEXT},       {"code", 2, COL_TEXT},
+    {"parent_id", 3, COL_INT}, {"created_at", 4, COL_TIME},
+};
+
+static json_t *unit_row_json(struct store *s, sqlite3_stmt *st)
 {
-    json_t *u = json_object();
-    json_object_set_new(u, "id", json_integer(sqlite3_column_int64(st, 0)));
-    json_object_set_new(u, "name", col_text(st, 1));
-    json_object_set_new(u, "code", col_text(st, 2));
-    json_object_set_new(u, "parent_id", col_int(st, 3));
-    json_object_set_new(u, "created_at", col_time(st, 4));
-    return u;
+    (void)s;
+    return cols_json(st, unit_cols, ARRAY_SIZE(unit_cols));
 }
 
 int store_unit_add(struct store *s, const struct actor *who, const char *name, const char *code,
@@ -66,9 +66,7 @@ int store_unit_add(struct store *s, const struct actor *who, const char *name, c
     json_t *detail =
         json_pack("{s:s, s:s?, s:o}", "name", name, "code", code && *code ? code : NULL,
                   "parent_id", parent_id > 0 ? json_integer(parent_id) : json_null());
-    if ((r = audit_add(s, who, "unit.add", "unit", id, detail, err)) < 0)
-        goto fail;
-    if ((r = st_commit(s, err)) < 0)
+    if ((r = st_audit_commit(s, who, "unit.add", "unit", id, detail, err)) < 0)
         return r;
     if (ret_id)
         *ret_id = id;
@@ -83,13 +81,7 @@ json_t *store_unit_list(struct store *s)
     sqlite3_stmt *st = st_get(s, "SELECT " UNIT_COLS " FROM units ORDER BY id", NULL);
     if (!st)
         return NULL;
-    json_t *items = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(items, unit_row_json(st));
-    sqlite3_reset(st);
-    json_t *o = json_object();
-    json_object_set_new(o, "items", items);
-    return o;
+    return st_items(s, st, unit_row_json);
 }
 
 json_t *store_unit_get(struct store *s, int64_t id)
@@ -100,53 +92,33 @@ json_t *store_unit_get(struct store *s, int64_t id)
     sqlite3_bind_int64(st, 1, id);
     json_t *u = NULL;
     if (sqlite3_step(st) == SQLITE_ROW)
-        u = unit_row_json(st);
+        u = unit_row_json(s, st);
     sqlite3_reset(st);
     return u;
 }
 
 int store_unit_remove(struct store *s, const struct actor *who, int64_t id, struct verr *err)
 {
+    sqlite3_stmt *st;
     int r = st_begin(s, err);
     if (r < 0)
         return r;
-    sqlite3_stmt *st = st_get(s, "SELECT name FROM units WHERE id = ?", err);
-    if (!st) {
-        r = -EIO;
+    if ((r = st_row(s, &st, "SELECT name FROM units WHERE id = ?", id, err,
+                    N_("unit %lld does not exist"), (long long)id)) < 0)
         goto fail;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        r = verr_set(err, -ENOENT, N_("unit %lld does not exist"), (long long)id);
-        goto fail;
-    }
     json_t *detail = json_pack("{s:s}", "name", (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
-    if (st_int(s, "SELECT COUNT(*) FROM units WHERE parent_id = ?", id, 0) > 0) {
-        json_decref(detail);
+    if (st_int(s, "SELECT COUNT(*) FROM units WHERE parent_id = ?", id, 0) > 0)
         r = verr_set(err, -EBUSY, N_("unit %lld still has sub-units"), (long long)id);
-        goto fail;
-    }
-    if (st_int(s, "SELECT COUNT(*) FROM systems WHERE unit_id = ?", id, 0) > 0) {
-        json_decref(detail);
+    else if (st_int(s, "SELECT COUNT(*) FROM systems WHERE unit_id = ?", id, 0) > 0)
         r = verr_set(err, -EBUSY, N_("unit %lld still has information systems"), (long long)id);
-        goto fail;
-    }
-    st = st_get(s, "DELETE FROM units WHERE id = ?", err);
-    if (!st) {
-        json_decref(detail);
-        r = -EIO;
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    if ((r = st_done(s, st, err)) < 0) {
+    else
+        r = st_run_id(s, "DELETE FROM units WHERE id = ?", id, err);
+    if (r < 0) {
         json_decref(detail);
         goto fail;
     }
-    if ((r = audit_add(s, who, "unit.remove", "unit", id, detail, err)) < 0)
-        goto fail;
-    return st_commit(s, err);
+    return st_audit_commit(s, who, "unit.remove", "unit", id, detail, err);
 fail:
     st_rollback(s);
     return r;

@@ -1,11 +1,11 @@
-/* Fuzz target: the `vigil` client's HTTP response parser (src/cli/http_response.c).
+/* Fuzz target: the `vigil` client's HTTP response parser (src/wire/http_response.c).
  * The input is fed whole and again in two pieces split at a point taken from
  * the input; both runs must agree, and a complete body never passes its cap. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/http_response.h"
+#include "wire/http_response.h"
 
 #define FUZZ_MAX_BODY 4096
 

@@ -7,7 +7,8 @@ addresses, 1.2.3.4.5, addresses at line start and end, IPv6 with an IPv4
 tail, '::' alone, CRLF, long lines around grepcidr's buffer sizes, NUL
 bytes, a last line without a newline. Each run compares stdout and exit
 status of `$VIGIL match --list L FILE...` with `grepcidr -f L FILE...`,
-plain, -c, -v and -c -v, from files and from a pipe.
+plain, -c, -v and -c -v, from files and from a pipe; and on inputs of
+several MiB (more than one block of the engine) with -j 1, -j 2 and -j 4.
 """
 import ipaddress
 import os
@@ -165,14 +166,19 @@ def make_input(r, hits, n_lines):
     return data
 
 
+def big_data(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def run(cmd, stdin_data=None):
     p = subprocess.run(cmd, input=stdin_data, capture_output=True, timeout=60)
     return p.returncode, p.stdout
 
 
-def compare(name, list_path, files, flags, stdin_data=None):
+def compare(name, list_path, files, flags, stdin_data=None, vigil_flags=()):
     g = run([GREPCIDR] + flags + ["-f", list_path] + files, stdin_data)
-    v = run([VIGIL, "match", "--list", list_path] + flags + files, stdin_data)
+    v = run([VIGIL, "match", "--list", list_path] + list(vigil_flags) + flags + files, stdin_data)
     ok = g == v
     detail = ""
     if not ok:
@@ -181,7 +187,7 @@ def compare(name, list_path, files, flags, stdin_data=None):
                      if i >= len(gl) or i >= len(vl) or gl[i] != vl[i]), None)
         detail = (f"flags={flags} exit grepcidr={g[0]} vigil={v[0]} lines {len(gl)}/{len(vl)} "
                   f"first diff at {diff}: grepcidr={gl[diff] if diff is not None and diff < len(gl) else None!r} "
-                  f"vigil={vl[diff] if diff is not None and diff < len(vl) else None!r}")
+                  f"vigil={vl[diff] if diff is not None and diff < len(vl) else None!r}"[:600])
     check(name, ok, detail)
 
 
@@ -210,6 +216,25 @@ def main():
                 data = f.read()
             compare(f"round{round_no} stdin", lpath, [], [], data)
             compare(f"round{round_no} stdin -v", lpath, [], ["-v"], data)
+            # Several MiB: blocks on threads. NUL bytes are kept in one
+            # round only (each one doubles grepcidr's buffer, and after 22
+            # it stops reading), so the other rounds read to the end.
+            parts = []
+            for path in files:
+                with open(path, "rb") as f:
+                    parts.append(f.read())
+            chunk = b"".join(parts)
+            if round_no != 3:
+                chunk = chunk.replace(b"\0", b" ")
+            big = os.path.join(tmp, f"big{round_no}")
+            with open(big, "wb") as f:
+                for k in range(max(1, (5 << 20) // max(1, len(chunk)))):
+                    f.write(chunk if chunk.endswith(b"\n") else chunk + b"\n")
+            for j in ("1", "2", "4"):
+                for flags in ([], ["-c"], ["-v"]):
+                    compare(f"round{round_no} big -j {j} {flags}", lpath, [big], flags,
+                            vigil_flags=["-j", j])
+            compare(f"round{round_no} big stdin -j 2", lpath, [], [], big_data(big), ["-j", "2"])
         # hand-picked corner cases, one file each
         lpath = os.path.join(tmp, "list_fixed")
         with open(lpath, "w") as f:
