@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config
 libssl-dev openssl libevent-dev libsqlite3-dev sqlite3 libjansson-dev libfyaml-dev
 libcmocka-dev libzstd-dev clang libclang-rt-14-dev libpcap-dev
-libyara-dev yara
+libyara-dev yara libsystemd-dev
 grepcidr curl python3 ca-certificates"
 
 missing=""

@@ -1,26 +1,32 @@
 #!/bin/sh
-# vigil match vs grepcidr -f on the same generated files, in the same run.
+# vigil match vs grepcidr -f on the same generated files, in the same run,
+# and vigil-sensor's text-log path (the same engine) on the same files.
 #
 #   bench/match/run.sh                      1M lines/100k list, then 5M/500k
 #   bench/match/run.sh LINES ENTRIES        one case
-#   VIGIL=path/to/vigil THREADS="1 2" bench/match/run.sh
+#   VIGIL=path/to/vigil VIGIL_SENSOR=path/to/vigil-sensor THREADS="1 2" bench/match/run.sh
 #
 # Generates bench/data/match-log-LINES.txt and match-list-ENTRIES.txt if
 # absent (bench/match/gen.py, seeded). For each case, runs grepcidr and
 # `vigil match -j N` for each N in THREADS 3 times each and keeps the best
 # wall and the best CPU (user+sys) time, checks that every output (plain
 # and -c) is byte-identical to grepcidr's, and prints the times and the
-# ratios. The load average is printed before and after: figures taken on a
-# busy machine are worth less.
+# ratios. Then `vigil-sensor match --format firewall` (JSON hits), 3 times
+# too: the set of line numbers in its hits (log.file.line) must equal the
+# set `vigil match --json` prints (line_number), else the run fails. The
+# load average is printed before and after: figures taken on a busy machine
+# are worth less.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 vigil=${VIGIL:-$root/build/src/cli/vigil}
+sensor=${VIGIL_SENSOR:-$(dirname "$(dirname "$vigil")")/sensor/vigil-sensor}
 grepcidr=${GREPCIDR:-grepcidr}
 threads=${THREADS:-1 2}
 data=$root/bench/data
 
 [ -x "$vigil" ] || { echo "no vigil binary at $vigil (make build, or set VIGIL)" >&2; exit 2; }
+[ -x "$sensor" ] || { echo "no vigil-sensor binary at $sensor (set VIGIL_SENSOR)" >&2; exit 2; }
 command -v "$grepcidr" >/dev/null || { echo "grepcidr not installed" >&2; exit 2; }
 
 # best_of NAME CMD...: run 3 times, output to $out/NAME; print the best wall
@@ -87,6 +93,21 @@ run_case() {
         if [ "$gcpu" != - ] && [ "$vcpu" != - ]; then cr=$(ratio "$gcpu" "$vcpu")x; fi
         echo "  vigil match -j $j wall_ms=$v cpu_ms=$vcpu outputs=identical ratio_wall=$(ratio "$g" "$v")x ratio_cpu=$cr"
     done
+    # One engine: the sensor's hits name exactly the lines vigil match prints.
+    "$vigil" match --json -j 1 --list "$list" "$log" |
+        grep -o '"line_number":[0-9]*' | cut -d: -f2 | sort -n -u > "$out/vigil.lines" || true
+    set -- $(best_of sensor.json "$sensor" match --list "$list" --format firewall "$log")
+    sv=$1 svcpu=$2
+    grep -o '"log.file.line":[0-9]*' "$out/sensor.json" | cut -d: -f2 | sort -n -u \
+        > "$out/sensor.lines" || true
+    if [ "$(wc -l < "$out/vigil.lines")" -ne "$matched" ] ||
+        ! cmp -s "$out/vigil.lines" "$out/sensor.lines"; then
+        echo "FAIL: vigil-sensor's hits name other lines than vigil match: $(wc -l < "$out/sensor.lines") vs $(wc -l < "$out/vigil.lines") (grepcidr $matched); diff $out/vigil.lines $out/sensor.lines" >&2
+        exit 1
+    fi
+    cr=-
+    if [ "$gcpu" != - ] && [ "$svcpu" != - ]; then cr=$(ratio "$gcpu" "$svcpu")x; fi
+    echo "  vigil-sensor match --format firewall wall_ms=$sv cpu_ms=$svcpu hits=$(wc -l < "$out/sensor.json") lines=identical ratio_wall=$(ratio "$g" "$sv")x ratio_cpu=$cr"
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"

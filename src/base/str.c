@@ -184,3 +184,27 @@ bool str_json_depth_ok(const char *p, size_t len, unsigned max, size_t *ret_at)
     }
     return true;
 }
+
+int str_to_bytes(const char *p, size_t len, uint64_t max, uint64_t *ret)
+{
+    static const struct {
+        const char *suffix;
+        unsigned shift;
+    } units[] = {{"KiB", 10}, {"MiB", 20}, {"GiB", 30}};
+    unsigned shift = 0;
+    uint64_t v;
+    int rc;
+
+    for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+        size_t sl = strlen(units[i].suffix);
+        if (len > sl && memcmp(p + len - sl, units[i].suffix, sl) == 0) {
+            shift = units[i].shift;
+            len -= sl;
+            break;
+        }
+    }
+    if ((rc = str_to_u64(p, len, max >> shift, &v)) < 0)
+        return rc;
+    *ret = v << shift;
+    return 0;
+}

@@ -9,6 +9,10 @@
 int str_to_u64(const char *p, size_t len, uint64_t max, uint64_t *ret) WUR;
 int str_to_i64(const char *p, size_t len, int64_t min, int64_t max, int64_t *ret) WUR;
 
+/* Parse a byte size "1048576", "64KiB", "256MiB" or "1GiB" (binary units)
+ * into bytes, at most max. Returns 0 or -EINVAL / -ERANGE. */
+int str_to_bytes(const char *p, size_t len, uint64_t max, uint64_t *ret) WUR;
+
 /* Trim ASCII whitespace from both ends, in place on the (p, len) view. */
 void str_trim(const char **p, size_t *len);
 

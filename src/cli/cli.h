@@ -148,6 +148,11 @@ int cmd_system(struct cli *c, int argc, char **argv);
 int cmd_feed(struct cli *c, int argc, char **argv);
 int cmd_finding(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
+int cmd_agent(struct cli *c, int argc, char **argv);
+int cmd_host(struct cli *c, int argc, char **argv);
+int cmd_event(struct cli *c, int argc, char **argv);
+/* `vigil coverage`: argv[0] is "coverage". */
+int cmd_coverage(struct cli *c, int argc, char **argv);
 /* `vigil audit [--limit N]`: argv[0] is "audit". */
 int cmd_audit(struct cli *c, int argc, char **argv);
 
@@ -156,6 +161,10 @@ void system_usage(FILE *f);
 void feed_usage(FILE *f);
 void finding_usage(FILE *f);
 void token_usage(FILE *f);
+void agent_usage(FILE *f);
+void host_usage(FILE *f);
+void event_usage(FILE *f);
+void coverage_usage(FILE *f);
 void audit_usage(FILE *f);
 
 #endif

@@ -21,7 +21,11 @@ static void usage(FILE *f)
             "  feed      import, list, versions, diff  threat lists (the botnet IP list)\n"
             "  finding   list, show, update            findings: listed IPs in your systems\n"
             "  token     create, list, revoke          API tokens\n"
+            "  agent     token, list, show, revoke     vigil-agent enrollment and registry\n"
             "  audit                                   the audit log\n"
+            "  host      inventory                     what an agent's host runs and holds\n"
+            "  event     search                        search the events agents sent\n"
+            "  coverage                                which system addresses have an agent\n"
             "  match     --list FILE [FILE...]         offline: lines with an address in a list\n"
             "  scan      PATH... [--rules R] [--hashes H]  offline: scan files for malware\n"
             "  quarantine  list, restore, purge        files moved aside by scan --quarantine\n"
@@ -55,6 +59,10 @@ static const struct noun nouns[] = {
     {"unit", cmd_unit, unit_usage, true},    {"system", cmd_system, system_usage, true},
     {"feed", cmd_feed, feed_usage, true},    {"finding", cmd_finding, finding_usage, true},
     {"token", cmd_token, token_usage, true}, {"audit", cmd_audit, audit_usage, false},
+    {"agent", cmd_agent, agent_usage, true},
+    {"host", cmd_host, host_usage, true},
+    {"event", cmd_event, event_usage, true},
+    {"coverage", cmd_coverage, coverage_usage, false},
 };
 
 static const struct noun *find_noun(const char *name)

@@ -123,6 +123,62 @@ static int get_bool(struct ctx *x, struct fy_node *n, const char *key, bool *ret
     return 0;
 }
 
+static bool digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return n > 0;
+}
+
+int sensor_parse_utc_offset(const char *s, size_t len, int32_t *ret)
+{
+    int sign = 1;
+    uint64_t h = 0, m = 0;
+    const char *colon;
+
+    if (str_ieq(s, len, "Z") || str_ieq(s, len, "UTC")) {
+        *ret = 0;
+        return 0;
+    }
+    if (len && (s[0] == '+' || s[0] == '-')) {
+        sign = s[0] == '-' ? -1 : 1;
+        s++;
+        len--;
+    }
+    colon = memchr(s, ':', len);
+    if (colon) { /* H:MM or HH:MM */
+        size_t hl = (size_t)(colon - s);
+        if (hl < 1 || hl > 2 || len - hl - 1 != 2 || !digits(s, hl) || !digits(colon + 1, 2))
+            return -EINVAL;
+        (void)!str_to_u64(s, hl, 99, &h);
+        (void)!str_to_u64(colon + 1, 2, 99, &m);
+    } else if (len == 4 && digits(s, 4)) { /* HHMM */
+        (void)!str_to_u64(s, 2, 99, &h);
+        (void)!str_to_u64(s + 2, 2, 99, &m);
+    } else if ((len == 1 || len == 2) && digits(s, len)) { /* whole hours */
+        (void)!str_to_u64(s, len, 99, &h);
+    } else {
+        return -EINVAL;
+    }
+    if (m >= 60 || h * 60 + m > (sign < 0 ? 12u * 60 : 14u * 60))
+        return -EINVAL;
+    *ret = sign * (int32_t)(h * 3600 + m * 60);
+    return 0;
+}
+
+static int get_offset(struct ctx *x, struct fy_node *n, const char *key, int32_t *ret)
+{
+    size_t len;
+    const char *v = text_of(x, n, key, &len);
+
+    if (!v)
+        return -EINVAL;
+    if (sensor_parse_utc_offset(v, len, ret) < 0)
+        return fail(x, n, key, "expected an offset from UTC such as +07:00 (-12:00 to +14:00)");
+    return 0;
+}
+
 /* Iterate a mapping: fn(x, key text, key node, value node). */
 typedef int (*pair_fn)(struct ctx *x, const char *path, const char *k, struct fy_node *kn,
                        struct fy_node *v, void *arg);
@@ -322,6 +378,14 @@ static int top_pair(struct ctx *x, const char *full, const char *k UNUSED, struc
         return paths(x, v, full, &c->dhcpd_leases);
     if (strcmp(full, "attribution.kea_csv") == 0)
         return paths(x, v, full, &c->kea_csv);
+    if (strcmp(full, "attribution.radius_grace") == 0)
+        return get_unsigned(x, v, full, 1, 30 * 86400, &c->radius_grace_s);
+    if (strcmp(full, "attribution.radius_grace_multiple") == 0)
+        return get_unsigned(x, v, full, 1, 100, &c->radius_grace_multiple);
+    if (strcmp(full, "attribution.utc_offset") == 0)
+        return get_offset(x, v, full, &c->attrib_utc_offset);
+    if (strcmp(full, "inputs.utc_offset") == 0)
+        return get_offset(x, v, full, &c->input_utc_offset);
     if (strcmp(full, "log.level") == 0) {
         char *s = NULL;
         rc = get_str(x, v, full, &s);
@@ -451,6 +515,10 @@ void sensor_config_init(struct sensor_config *c)
     c->vigild.queue_bytes = (size_t)64 << 20;
     c->netflow_port = 2055;
     c->template_expiry = -1;
+    c->radius_grace_s = 3600;
+    c->radius_grace_multiple = 2;
+    c->attrib_utc_offset = 7 * 3600;
+    c->input_utc_offset = 7 * 3600;
     c->summary_seconds = 300;
     c->summary_max = 100000;
     feed_opts_init(&c->import);

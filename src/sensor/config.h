@@ -60,6 +60,13 @@ struct sensor_config {
     VEC(char *) radius;
     VEC(char *) dhcpd_leases;
     VEC(char *) kea_csv;
+    /* attribution.radius_grace (seconds) and .radius_grace_multiple:
+     * attrib_set_radius_grace(); defaults 3600 and 2 */
+    unsigned radius_grace_s, radius_grace_multiple;
+    /* seconds east of UTC of times written without a zone: attribution
+     * files (attribution.utc_offset) and text inputs (inputs.utc_offset);
+     * default +07:00 (Asia/Ho_Chi_Minh) */
+    int32_t attrib_utc_offset, input_utc_offset;
     char *output_path;  /* "-" stdout; NULL: none */
     char *summary_path; /* NULL: summaries go to the log */
     unsigned summary_seconds;
@@ -77,6 +84,10 @@ int sensor_config_load_file(struct sensor_config *c, const char *path, struct ve
 /* Same for an in-memory document; name stands for the path. */
 int sensor_config_load_text(struct sensor_config *c, const char *name, const char *text, size_t len,
                             struct verr *err) WUR;
+
+/* Parse a UTC offset: "+07:00", "-0530", "+7", "7", "0", "Z" or "UTC",
+ * from -12:00 to +14:00. Returns 0 and *ret (seconds east), or -EINVAL. */
+int sensor_parse_utc_offset(const char *s, size_t len, int32_t *ret) WUR;
 
 /* True for a list or set name: [A-Za-z0-9._-]{1,64}, not starting with '.'. */
 bool sensor_name_ok(const char *s);

@@ -58,7 +58,8 @@ struct stream {
     int format;       /* FILE_FORMAT_TEXT or enum input_format */
     struct input in;
     struct obs_counters c;
-    uint64_t lines; /* text lines read */
+    uint64_t lines;     /* text lines read, over every file the path held */
+    uint64_t line_base; /* lines of the files before the current one (rotation) */
     /* the text line being decoded (textscan path) */
     uint32_t text_value;
     struct ip_addr text_addr;
@@ -101,8 +102,10 @@ static void stream_init(struct stream *st, struct sensor *s, const char *path, i
     st->path = path;
     st->format = format;
     buf_init(&st->out, 0);
-    if (format != FILE_FORMAT_TEXT)
+    if (format != FILE_FORMAT_TEXT) {
         input_init(&st->in, (enum input_format)format);
+        st->in.tz_offset_s = s->cfg->input_utc_offset;
+    }
 }
 
 static void stream_flush(struct stream *st)
@@ -175,7 +178,7 @@ static void on_text_obs(const struct obs *o, void *ctx)
 static int on_text_line(void *ctx, const struct textscan_line *l)
 {
     struct stream *st = ctx;
-    uint64_t line_no = st->lines + l->line_no;
+    uint64_t line_no = st->lines - st->line_base + l->line_no;
     size_t len = l->len;
 
     if (l->result != LINESCAN_MATCH)
@@ -221,7 +224,7 @@ static void stream_chunk(struct stream *st, const char *p, size_t n)
         while (p < end) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-            input_line(&st->in, p, len, ++st->lines, on_input_obs, st, &st->c);
+            input_line(&st->in, p, len, ++st->lines - st->line_base, on_input_obs, st, &st->c);
             p = nl ? nl + 1 : end;
         }
     }
@@ -272,17 +275,36 @@ static void sleep_ms(unsigned ms)
     nanosleep(&t, NULL);
 }
 
+/* Finish the file fd held (its last line even without '\n') and close it;
+ * the next file at the path numbers its lines from 1. */
+static void end_file(struct stream *st, int fd, struct buf *b)
+{
+    (void)read_lines(st, fd, true, b);
+    close(fd);
+    buf_reset(b);
+    st->line_base = st->lines;
+}
+
+/*
+ * Read a file once, or follow it: read to the end, then poll every
+ * FOLLOW_POLL_MS for growth and rotation. Rotation by rename (a new file at
+ * the path): the old file is read until it stops growing for one poll (the
+ * writer may still be appending before it reopens), then the new one from
+ * its start. Truncation in place (copytruncate): the file is read again
+ * from offset 0. Either way log.file.line counts from 1 in the new file.
+ */
 static void *file_thread(void *arg)
 {
     struct file_job *j = arg;
-    struct sensor *s = j->st.s;
+    struct stream *st = &j->st;
+    struct sensor *s = st->s;
     struct buf b;
     struct stat sb, now;
     off_t off = 0;
     int fd = -1;
 
     buf_init(&b, CHUNK_MAX * 2);
-    j->st.live = j->spec->follow;
+    st->live = j->spec->follow;
     while (!s->stop) {
         if (fd < 0) {
             fd = open(j->spec->path, O_RDONLY | O_CLOEXEC);
@@ -300,24 +322,30 @@ static void *file_thread(void *arg)
             }
             off = 0;
         }
-        off += read_lines(&j->st, fd, !j->spec->follow, &b);
+        off += read_lines(st, fd, !j->spec->follow, &b);
         if (!j->spec->follow)
             break;
         sleep_ms(FOLLOW_POLL_MS);
-        /* rotation: a new file at the path, or this one truncated */
-        if (stat(j->spec->path, &now) == 0 &&
-            (now.st_ino != sb.st_ino || now.st_dev != sb.st_dev || now.st_size < off)) {
-            off += read_lines(&j->st, fd, true, &b);
-            close(fd);
+        if (stat(j->spec->path, &now) < 0)
+            continue; /* renamed away, the new one not there yet: keep reading the old */
+        if (now.st_ino != sb.st_ino || now.st_dev != sb.st_dev) {
+            off_t more = read_lines(st, fd, false, &b);
+            off += more;
+            if (more > 0)
+                continue; /* the old file still grows: stay with it one more poll */
+            end_file(st, fd, &b);
             fd = -1;
-            buf_reset(&b);
-            log_kv(LOG_LVL_INFO, "input rotated", "path", j->spec->path, NULL);
+            log_kv(LOG_LVL_INFO, "input rotated", "path", j->spec->path, "how", "new file", NULL);
+        } else if (now.st_size < off) {
+            end_file(st, fd, &b);
+            fd = -1;
+            log_kv(LOG_LVL_INFO, "input rotated", "path", j->spec->path, "how", "truncated", NULL);
         }
     }
     if (fd >= 0)
         close(fd);
     buf_release(&b);
-    stream_flush(&j->st);
+    stream_flush(st);
     return NULL;
 }
 
@@ -494,6 +522,31 @@ static void add_counters(struct obs_counters *sum, const struct obs_counters *a)
     sum->skipped += a->skipped;
 }
 
+static uint64_t load_u64(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* One line per file or capture input: what it read and what it skipped. */
+static void log_input_counters(const struct stream *st)
+{
+    char v[5][24];
+    const uint64_t vals[] = {load_u64(&st->lines), load_u64(&st->c.records),
+                             load_u64(&st->c.malformed), load_u64(&st->c.truncated),
+                             load_u64(&st->c.skipped)};
+    for (size_t i = 0; i < ARRAY_SIZE(vals); i++)
+        snprintf(v[i], sizeof(v[i]), "%llu", (unsigned long long)vals[i]);
+    const char *format = !st->path ? "pcap"
+                         : st->format == FILE_FORMAT_TEXT
+                             ? "text"
+                             : input_format_name((enum input_format)st->format);
+    log_kv(LOG_LVL_INFO, "input counters", "input", st->path ? st->path : "pcap", "format", format,
+           "lines_read", v[0], "input_records", v[1], "input_malformed", v[2], "input_truncated",
+           v[3], "input_skipped", v[4], NULL);
+}
+
+/* The counters as one key=value line (docs/en/sensor.md lists the keys),
+ * after one line per file or capture input. */
 static void log_counters(struct sensor *s, const char *msg)
 {
     struct engine_counters e;
@@ -501,13 +554,23 @@ static void log_counters(struct sensor *s, const char *msg)
     struct obs_counters in = {0};
     struct collector_counters cc = {0};
     uint64_t lines = 0;
-    char v[20][24];
+    char v[32][24];
 
     engine_counters_get(&s->eng, &e);
     output_counters_get(&s->out, &o);
     for (size_t i = 0; i < s->n_threads; i++) {
-        add_counters(&in, &s->thread_streams[i]->c);
-        lines += __atomic_load_n(&s->thread_streams[i]->lines, __ATOMIC_RELAXED);
+        const struct stream *st = s->thread_streams[i];
+        struct obs_counters c = {load_u64(&st->c.records),
+                                 load_u64(&st->c.malformed),
+                                 load_u64(&st->c.truncated),
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 load_u64(&st->c.skipped)};
+        add_counters(&in, &c);
+        lines += load_u64(&st->lines);
+        log_input_counters(st);
     }
     if (s->coll)
         collector_counters(s->coll, &cc);
@@ -525,20 +588,36 @@ static void log_counters(struct sensor *s, const char *msg)
                              s->post_ok,
                              s->post_failed,
                              lines,
+                             in.records,
                              in.malformed,
+                             in.truncated,
+                             in.skipped,
                              cc.nf.packets,
+                             cc.bytes,
                              cc.nf.obs.records,
                              cc.nf.obs.malformed,
+                             cc.nf.obs.truncated,
+                             cc.truncated_dgrams,
                              cc.kernel_drops,
-                             cc.nf.obs.seq_lost};
+                             cc.nf.obs.seq_gaps,
+                             cc.nf.obs.seq_lost,
+                             cc.nf.obs.unknown_template,
+                             cc.nf.templates_added,
+                             cc.nf.templates_refreshed,
+                             cc.nf.obs.template_evicted,
+                             cc.nf.templates_active};
     for (size_t i = 0; i < ARRAY_SIZE(vals); i++)
         snprintf(v[i], sizeof(v[i]), "%llu", (unsigned long long)vals[i]);
     log_kv(LOG_LVL_INFO, msg, "records", v[0], "text_hit_lines", v[1], "hits", v[2], "attributed",
            v[3], "unattributed", v[4], "nat_mapped", v[5], "reloads", v[6], "reload_failures", v[7],
            "hits_written", v[8], "write_errors", v[9], "queue_dropped", v[10], "posted", v[11],
-           "post_failures", v[12], "lines_read", v[13], "input_malformed", v[14], "nf_packets",
-           v[15], "nf_records", v[16], "nf_malformed", v[17], "kernel_drops", v[18], "nf_seq_lost",
-           v[19], NULL);
+           "post_failures", v[12], "lines_read", v[13], "input_records", v[14], "input_malformed",
+           v[15], "input_truncated", v[16], "input_skipped", v[17], "nf_packets", v[18], "nf_bytes",
+           v[19], "nf_records", v[20], "nf_malformed", v[21], "nf_truncated", v[22],
+           "nf_truncated_dgrams", v[23], "kernel_drops", v[24], "nf_seq_gaps", v[25], "nf_seq_lost",
+           v[26], "nf_unknown_template", v[27], "nf_templates_added", v[28],
+           "nf_templates_refreshed", v[29], "nf_templates_evicted", v[30], "nf_templates_active",
+           v[31], NULL);
 }
 
 /* ---- summaries ---- */
@@ -577,6 +656,8 @@ static int load_attrib(struct sensor *s, struct verr *err)
     if (!c->radius.n && !c->dhcpd_leases.n && !c->kea_csv.n)
         return 0;
     s->attrib = attrib_new();
+    attrib_set_radius_grace(s->attrib, (int64_t)c->radius_grace_s * 1000, c->radius_grace_multiple);
+    attrib_set_utc_offset(s->attrib, c->attrib_utc_offset);
     for (size_t i = 0; rc == 0 && i < c->radius.n; i++)
         rc = attrib_load_radius_detail(s->attrib, c->radius.items[i], err);
     for (size_t i = 0; rc == 0 && i < c->dhcpd_leases.n; i++)
@@ -849,16 +930,21 @@ static void match_usage(FILE *f)
     fprintf(f, "%s",
             _("Usage: vigil-sensor match --list [NAME=]FILE [--list ...] [--format "
               "text|firewall|eve|nfdump-csv|bind|unbound] [--radius FILE] [--dhcpd FILE] "
-              "[--kea FILE] [--list-format F] FILE...\n"));
+              "[--kea FILE] [--list-format F] [--utc-offset +HH:MM] FILE... (- for stdin)\n"));
 }
 
 int sensor_cmd_match(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"list", required_argument, NULL, 'l'},   {"format", required_argument, NULL, 'f'},
-        {"radius", required_argument, NULL, 'r'}, {"dhcpd", required_argument, NULL, 'd'},
-        {"kea", required_argument, NULL, 'k'},    {"list-format", required_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"list", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {"radius", required_argument, NULL, 'r'},
+        {"dhcpd", required_argument, NULL, 'd'},
+        {"kea", required_argument, NULL, 'k'},
+        {"list-format", required_argument, NULL, 'F'},
+        {"utc-offset", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct sensor_config cfg;
     struct sensor s = {0};
@@ -908,6 +994,13 @@ int sensor_cmd_match(int argc, char **argv)
                 fprintf(stderr, "vigil-sensor match: %s: %s\n", _("unknown list format"), optarg);
                 status = 2;
             }
+            break;
+        case 'u': /* local times without a zone, in the files and in attribution */
+            if (sensor_parse_utc_offset(optarg, strlen(optarg), &cfg.input_utc_offset) < 0) {
+                fprintf(stderr, "vigil-sensor match: %s: %s\n", _("bad UTC offset"), optarg);
+                status = 2;
+            }
+            cfg.attrib_utc_offset = cfg.input_utc_offset;
             break;
         case 'h':
             match_usage(stdout);

@@ -43,6 +43,23 @@ void api_sightings_post(struct req *r);
 void api_sightings_list(struct req *r);
 void api_feeds_indicators(struct req *r);
 
+/* api_agents.c: enrollment tokens and the agent registry. api_enroll is
+ * called without authentication (the enrollment token is in its body),
+ * for any method. */
+void api_agent_tokens_create(struct req *r);
+void api_agent_tokens_list(struct req *r);
+void api_agents_list(struct req *r);
+void api_agents_get(struct req *r);
+void api_agents_revoke(struct req *r);
+void api_enroll(struct req *r);
+
+/* api_events.c: events search, host inventory, coverage, agent tasks. */
+void api_events_search(struct req *r);
+void api_hosts_inventory(struct req *r);
+void api_coverage(struct req *r);
+void api_agent_tasks_create(struct req *r);
+void api_agent_tasks_list(struct req *r);
+
 /* Wrap a store list as {"items": [...]} (an object is passed through);
  * NULL becomes an empty list. Steals v. */
 json_t *api_items(json_t *v);

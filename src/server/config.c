@@ -10,7 +10,7 @@
 
 #define CONFIG_FILE_MAX (1u << 20)
 
-enum key_kind { K_STR, K_PATH, K_LISTEN, K_BYTES, K_UINT, K_LEVEL, K_LANG };
+enum key_kind { K_STR, K_PATH, K_LISTEN, K_BYTES, K_UINT, K_LEVEL, K_LANG, K_HOSTS };
 
 struct key {
     const char *name; /* dotted path */
@@ -39,9 +39,18 @@ static const struct key keys[] = {
     {"import.max_error_pct", K_UINT, INT(import.max_error_pct, 0, 100)},
     {"import.max_line_bytes", K_BYTES, INT(import.max_line, 64, 16 << 20)},
     {"import.max_indicators", K_UINT, INT(import.max_indicators, 1, 1000000000)},
+    {"ingest.port", K_UINT, INT(ingest_port, 1, 65535)},
+    {"ingest.hostnames", K_HOSTS, FIELD(ingest_hostnames)},
+    {"retention.level_days.1", K_UINT, INT(retention_days[1], 1, 36500)},
+    {"retention.level_days.2", K_UINT, INT(retention_days[2], 1, 36500)},
+    {"retention.level_days.3", K_UINT, INT(retention_days[3], 1, 36500)},
+    {"retention.level_days.4", K_UINT, INT(retention_days[4], 1, 36500)},
+    {"retention.level_days.5", K_UINT, INT(retention_days[5], 1, 36500)},
+    {"retention.unassigned_days", K_UINT, INT(retention_days[0], 1, 36500)},
 };
 
-static const char *const sections[] = {"tls", "log", "limits", "import"};
+static const char *const sections[] = {"tls",    "log",       "limits", "import", "ingest",
+                                       "retention", "retention.level_days"};
 
 void config_init(struct config *c)
 {
@@ -56,6 +65,10 @@ void config_init(struct config *c)
     c->max_connections = 256;
     c->timeout_seconds = 60;
     feed_opts_init(&c->import);
+    c->ingest_port = CONFIG_DEFAULT_INGEST_PORT;
+    /* 30 days below level 3, 90 from level 3; agents in no system: 90. */
+    for (int l = 0; l <= 5; l++)
+        c->retention_days[l] = l == 1 || l == 2 ? 30 : 90;
 }
 
 void config_release(struct config *c)
@@ -64,6 +77,9 @@ void config_release(struct config *c)
     free(c->data_dir);
     free(c->tls_cert);
     free(c->tls_key);
+    for (size_t i = 0; i < c->n_ingest_hostnames; i++)
+        free(c->ingest_hostnames[i]);
+    free(c->ingest_hostnames);
     memset(c, 0, sizeof(*c));
 }
 
@@ -149,6 +165,39 @@ static int node_line(struct fy_node *n)
     return m ? m->line + 1 : 0;
 }
 
+/* ingest.hostnames: a sequence of host names or addresses (or one). */
+static int set_hosts(struct config *c, const char *name, const struct key *k, int line,
+                     struct fy_node *val, struct verr *err)
+{
+    bool seq = val && fy_node_get_type(val) == FYNT_SEQUENCE;
+    int n = seq ? fy_node_sequence_item_count(val) : 1;
+    if (!val || (!seq && fy_node_get_type(val) != FYNT_SCALAR) || n < 0 ||
+        n > CONFIG_INGEST_HOSTS_MAX)
+        return verr_set(err, -EINVAL, "%s:%d: %s: expected a list of at most %d host names", name,
+                        line, k->name, CONFIG_INGEST_HOSTS_MAX);
+    char **hosts = n ? xcalloc((size_t)n, sizeof(*hosts)) : NULL;
+    for (int i = 0; i < n; i++) {
+        struct fy_node *item = seq ? fy_node_sequence_get_by_index(val, i) : val;
+        size_t len = 0;
+        const char *v =
+            item && fy_node_get_type(item) == FYNT_SCALAR ? fy_node_get_scalar(item, &len) : NULL;
+        if (!v || len == 0 || len > 253 || memchr(v, '\0', len) || memchr(v, ',', len)) {
+            for (int j = 0; j < i; j++)
+                free(hosts[j]);
+            free(hosts);
+            return verr_set(err, -EINVAL, "%s:%d: %s: item %d is not a host name or address", name,
+                            line, k->name, i + 1);
+        }
+        hosts[i] = xstrndup(v, len);
+    }
+    for (size_t i = 0; i < c->n_ingest_hostnames; i++)
+        free(c->ingest_hostnames[i]);
+    free(c->ingest_hostnames);
+    c->ingest_hostnames = hosts;
+    c->n_ingest_hostnames = (size_t)n;
+    return 0;
+}
+
 static int set_value(struct config *c, const char *name, const struct key *k, struct fy_node *key,
                      struct fy_node *val, struct verr *err)
 {
@@ -158,6 +207,8 @@ static int set_value(struct config *c, const char *name, const struct key *k, st
     void *field = (char *)c + k->off;
     char *s;
 
+    if (k->kind == K_HOSTS)
+        return set_hosts(c, name, k, line, val, err);
     if (!val || fy_node_get_type(val) != FYNT_SCALAR || fy_node_get_style(val) == FYNS_ALIAS)
         return verr_set(err, -EINVAL, "%s:%d: %s: expected a single value", name, line, k->name);
     v = fy_node_get_scalar(val, &len);
@@ -230,6 +281,8 @@ static int set_value(struct config *c, const char *name, const struct key *k, st
                             k->name, (int)MIN(len, 64), v);
         c->lang_set = true;
         return 0;
+    case K_HOSTS:
+        break;
     }
     return -EINVAL;
 }
@@ -255,11 +308,9 @@ static int walk(struct config *c, const char *name, struct fy_node *map, const c
         if (n < 0 || (size_t)n >= sizeof(full) || klen > 64)
             return verr_set(err, -EINVAL, "%s:%d: key too long", name, line);
 
-        if (!*prefix) {
-            for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
-                if (strcmp(full, sections[i]) == 0)
-                    is_section = true;
-        }
+        for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+            if (strcmp(full, sections[i]) == 0)
+                is_section = true;
         if (is_section) {
             if (!val || fy_node_get_type(val) != FYNT_MAPPING)
                 return verr_set(err, -EINVAL, "%s:%d: %s: expected a mapping of keys", name, line,

@@ -13,9 +13,11 @@
 #include "base/log.h"
 #include "intel/feed.h"
 
-#define CONFIG_DEFAULT_LISTEN   "127.0.0.1:8443"
-#define CONFIG_DEFAULT_DATA_DIR "/var/lib/vigil"
-#define CONFIG_HOST_MAX         64
+#define CONFIG_DEFAULT_LISTEN      "127.0.0.1:8443"
+#define CONFIG_DEFAULT_DATA_DIR    "/var/lib/vigil"
+#define CONFIG_HOST_MAX            64
+#define CONFIG_DEFAULT_INGEST_PORT 8444
+#define CONFIG_INGEST_HOSTS_MAX    32
 
 struct config {
     char *listen; /* "ADDR:PORT", "[v6]:PORT" */
@@ -31,6 +33,10 @@ struct config {
     unsigned max_connections; /* open client connections */
     unsigned timeout_seconds; /* idle read/write timeout of a connection */
     struct feed_opts import;  /* defaults for feed imports */
+    unsigned ingest_port;     /* agents' mutual-TLS listener (ingest.port) */
+    char **ingest_hostnames;  /* extra names in its certificate (ingest.hostnames) */
+    size_t n_ingest_hostnames;
+    unsigned retention_days[6]; /* events kept per system level 1..5; [0] in no system */
 };
 
 /* Defaults (CONFIG_DEFAULT_*, limits, feed_opts_init). No allocation beyond

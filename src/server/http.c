@@ -49,6 +49,16 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "feeds/{name}/indicators", ROLE_VIEWER, api_feeds_indicators},
     {EVHTTP_REQ_POST, "sightings", ROLE_ANALYST, api_sightings_post},
     {EVHTTP_REQ_GET, "sightings", ROLE_VIEWER, api_sightings_list},
+    {EVHTTP_REQ_GET, "events", ROLE_VIEWER, api_events_search},
+    {EVHTTP_REQ_GET, "hosts/{id}/inventory", ROLE_VIEWER, api_hosts_inventory},
+    {EVHTTP_REQ_GET, "coverage", ROLE_VIEWER, api_coverage},
+    {EVHTTP_REQ_POST, "agents/{id}/tasks", ROLE_ANALYST, api_agent_tasks_create},
+    {EVHTTP_REQ_GET, "agents/{id}/tasks", ROLE_VIEWER, api_agent_tasks_list},
+    {EVHTTP_REQ_POST, "agent-tokens", ROLE_ADMIN, api_agent_tokens_create},
+    {EVHTTP_REQ_GET, "agent-tokens", ROLE_ADMIN, api_agent_tokens_list},
+    {EVHTTP_REQ_GET, "agents", ROLE_VIEWER, api_agents_list},
+    {EVHTTP_REQ_GET, "agents/{id}", ROLE_VIEWER, api_agents_get},
+    {EVHTTP_REQ_POST, "agents/{id}/revoke", ROLE_ADMIN, api_agents_revoke},
 };
 
 enum role role_parse(const char *s)
@@ -529,6 +539,10 @@ static void handle_api(struct req *r)
     struct route_match m;
     enum route_status st;
 
+    if (strcmp(r->path, API_PREFIX "enroll") == 0) {
+        api_enroll(r); /* no bearer token: the enrollment token is in the body */
+        return;
+    }
     if (!bearer(r->ev, token)) {
         bool present =
             evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Authorization") != NULL;

@@ -4,6 +4,10 @@
 #include <string.h>
 
 static const char *const import_names[IMPORT__N] = {"ok", "rejected", "conflict", "error"};
+const char *const ingest_refusal_names[REFUSED__N] = {"no_cert", "bad_cert", "revoked",
+                                                      "tls_version", "protocol"};
+static const char *const enroll_fail_names[ENROLL_FAIL__N] = {
+    "bad_request", "token_unknown", "token_used", "token_expired", "csr", "internal"};
 
 void metrics_init(struct metrics *m, int64_t start_time)
 {
@@ -52,6 +56,22 @@ int metrics_render(const struct metrics *m, json_t *stats, struct buf *out)
     for (size_t i = 0; i < IMPORT__N; i++)
         rc |= buf_printf(out, "vigil_feed_imports_total{result=\"%s\"} %llu\n", import_names[i],
                          (unsigned long long)m->imports[i]);
+    rc |= buf_puts(out, "# HELP vigil_enroll_failures_total Agent enrollments refused, by reason.\n"
+                        "# TYPE vigil_enroll_failures_total counter\n");
+    for (size_t i = 0; i < ENROLL_FAIL__N; i++)
+        rc |= buf_printf(out, "vigil_enroll_failures_total{reason=\"%s\"} %llu\n",
+                         enroll_fail_names[i], (unsigned long long)m->enroll_failures[i]);
+    rc |= buf_puts(out, "# HELP vigil_ingest_refused_total Agent connections refused or closed, "
+                        "by reason.\n# TYPE vigil_ingest_refused_total counter\n");
+    for (size_t i = 0; i < REFUSED__N; i++)
+        rc |= buf_printf(out, "vigil_ingest_refused_total{reason=\"%s\"} %llu\n",
+                         ingest_refusal_names[i], (unsigned long long)m->ingest_refused[i]);
+    rc |= buf_printf(out,
+                     "# HELP vigil_ingest_events_total Events from agents newly stored.\n"
+                     "# TYPE vigil_ingest_events_total counter\nvigil_ingest_events_total %llu\n"
+                     "# HELP vigil_ingest_batches_total Agent batches committed and acknowledged.\n"
+                     "# TYPE vigil_ingest_batches_total counter\nvigil_ingest_batches_total %llu\n",
+                     (unsigned long long)m->ingest_events, (unsigned long long)m->ingest_batches);
     if (stats) {
         rc |= gauge(out, "vigil_units", "Registered units.", stats, "units");
         rc |= gauge(out, "vigil_systems", "Registered information systems.", stats, "systems");

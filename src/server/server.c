@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/vtime.h"
 #include "server/http.h"
+#include "server/ingest.h"
 #include "server/tls.h"
 
 /* Milliseconds open requests get to finish after SIGTERM. */
@@ -75,6 +76,7 @@ static void on_signal(evutil_socket_t sig, short what UNUSED, void *arg)
     l = srv->bound ? evhttp_bound_socket_get_listener(srv->bound) : NULL;
     if (l)
         evconnlistener_disable(l);
+    ingest_pause(srv->ingest);
     srv->paused = true;
     event_base_loopexit(srv->base, &grace);
 }
@@ -131,6 +133,10 @@ int server_open(struct server *srv, const struct config *cfg, struct verr *err)
     rc = bootstrap_token(srv, err);
     if (rc < 0)
         goto fail;
+    rc = ca_open(cfg->data_dir, &srv->ca, err);
+    if (rc < 0 || (rc = ca_set_ingest_hostnames(srv->ca, (const char *const *)cfg->ingest_hostnames,
+                                                cfg->n_ingest_hostnames, err)) < 0)
+        goto fail;
 
     rc = tls_prepare(cfg->data_dir, cfg->tls_cert, cfg->tls_key, &cert, &key, &generated, err);
     if (rc < 0)
@@ -150,6 +156,14 @@ int server_open(struct server *srv, const struct config *cfg, struct verr *err)
     if (rc < 0)
         goto fail;
     srv->port = port;
+    {
+        int days[6];
+        for (int l = 0; l <= 5; l++)
+            days[l] = (int)cfg->retention_days[l];
+        rc = ingest_start(srv, host, (uint16_t)cfg->ingest_port, days, &srv->ingest, err);
+        if (rc < 0)
+            goto fail;
+    }
 
     srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
@@ -186,6 +200,8 @@ void server_close(struct server *srv)
     if (srv->sig_int)
         event_free(srv->sig_int);
     srv->sig_term = srv->sig_int = NULL;
+    ingest_free(srv->ingest);
+    srv->ingest = NULL;
     http_stop(srv);
     if (srv->base)
         event_base_free(srv->base);
@@ -194,4 +210,6 @@ void server_close(struct server *srv)
     srv->ssl = NULL;
     store_close(srv->store);
     srv->store = NULL;
+    ca_free(srv->ca);
+    srv->ca = NULL;
 }

@@ -16,6 +16,7 @@
 #include "base/common.h"
 #include "base/err.h"
 #include "base/i18n.h"
+#include "server/ca.h"
 #include "server/config.h"
 #include "server/metrics.h"
 #include "store/store.h"
@@ -23,12 +24,14 @@
 struct server {
     const struct config *cfg;
     struct store *store;
+    struct ca *ca; /* the agent CA (server/ca.h) */
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
     SSL_CTX *ssl;
     struct event *sig_term, *sig_int;
     struct metrics metrics;
+    struct ingest *ingest; /* the agents' listener (server/ingest.h) */
     enum lang lang;   /* default language of messages */
     unsigned n_conns; /* open client connections */
     bool paused;      /* accepting stopped at max_connections */

@@ -11,7 +11,7 @@
 #include "base/addr.h"
 #include "store/store.h"
 
-#define STORE_MAX_STMTS 96
+#define STORE_MAX_STMTS 192
 
 struct store_stmt {
     const char *sql; /* a string literal: the cache key is its address */

@@ -8,7 +8,14 @@
     counts computed here independently (ipaddress module, sessions by hand);
 (c) SIGHUP reloads with a changed list while flows arrive lose no record;
 (d) hits posted to a real vigild come back from GET /api/v1/sightings, and
-    the list is pulled from vigild's /feeds/{name}/indicators.
+    the list is pulled from vigild's /feeds/{name}/indicators;
+(e) the walk-through from stored files: hand-made nfdump CSV rows on stdin,
+    `vigil-sensor match --format nfdump-csv --radius R -`, then `report`:
+    counts and subscribers written by hand;
+(f) SIGUSR1 counters after known NetFlow traffic (templates, a sequence gap,
+    an unknown template) and known bad lines (malformed, truncated);
+(g) a followed file rotated by rename (the old one still appended to) and
+    by copytruncate: every line hit once, line numbers from 1 in each file.
 """
 import ipaddress
 import json
@@ -110,17 +117,18 @@ class Exporter:
         self.seq = 0
         self.sent = 0
 
-    def packet(self, flows):
-        tmpl = struct.pack("!HH", 256, len(FIELDS)) + b"".join(
+    def packet(self, flows, template_id=256, with_template=True):
+        tmpl = struct.pack("!HH", template_id, len(FIELDS)) + b"".join(
             struct.pack("!HH", t, n) for t, n in FIELDS)
-        tfs = struct.pack("!HH", 0, 4 + len(tmpl)) + tmpl
+        tfs = struct.pack("!HH", 0, 4 + len(tmpl)) + tmpl if with_template else b""
         data = b"".join(REC.pack(socket.inet_aton(f["src"]), socket.inet_aton(f["dst"]),
                                  f["sport"], f["dport"], 6, 3, 180, f["t"] * 1000,
                                  f["t"] * 1000 + 500, socket.inet_aton(f["xsrc"]), f["sport"])
                          for f in flows)
         pad = (4 - (4 + len(data)) % 4) % 4
-        dfs = struct.pack("!HH", 256, 4 + len(data) + pad) + data + b"\0" * pad
-        hdr = struct.pack("!HHIIII", 9, len(flows) + 1, 1000, flows[0]["t"], self.seq, 1)
+        dfs = struct.pack("!HH", template_id, 4 + len(data) + pad) + data + b"\0" * pad
+        hdr = struct.pack("!HHIIII", 9, len(flows) + with_template, 1000, flows[0]["t"],
+                          self.seq, 1)
         self.seq += 1
         return hdr + tfs + dfs
 
@@ -160,7 +168,8 @@ class Sensor:
         raise RuntimeError(f"no '{what}' in the log:\n" + self.text())
 
     def counters(self):
-        """SIGUSR1, then the last counters line as a dict."""
+        """SIGUSR1, then the last counters line as a dict (per-input lines,
+        msg="input counters", come just before it)."""
         before = self.text().count('msg=counters')
         self.proc.send_signal(signal.SIGUSR1)
         deadline = time.monotonic() + 10
@@ -409,8 +418,172 @@ output:
         v.cleanup()
 
 
+# ---- (e) the walk-through from stored files ----
+
+NFDUMP_HEADER = "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out"
+
+
+def nfdump_row(local, src, dst, sport, dport):
+    """One `nfdump -o csv` row; local is the time as nfdump prints it (UTC+7 here)."""
+    return f"{local},{local},0.000,{src},{dst},{sport},{dport},TCP,.A....,0,0,3,180,0,0,1,2"
+
+
+def test_files_walkthrough(c):
+    write("e-botnet.txt", "198.51.100.0/24\n203.0.113.7\n")
+    # alice then bob hold 100.64.0.1 (reassigned at 12:00Z), carol holds
+    # 100.64.0.2 all day, nobody holds 100.64.0.3.
+    day = T0
+    write("e-radius.detail",
+          radius_record("Start", "alice", "100.64.0.1", "e1", day)
+          + radius_record("Start", "carol", "100.64.0.2", "e3", day)
+          + radius_record("Stop", "alice", "100.64.0.1", "e1", day + 43200, 43200)
+          + radius_record("Start", "bob", "100.64.0.1", "e2", day + 43200)
+          + radius_record("Stop", "bob", "100.64.0.1", "e2", day + 86400, 43200)
+          + radius_record("Stop", "carol", "100.64.0.2", "e3", day + 86400, 86400))
+    rows = [NFDUMP_HEADER,
+            nfdump_row("2026-11-20 08:00:00", "100.64.0.1", "198.51.100.9", 40001, 443),  # 2 alice
+            nfdump_row("2026-11-20 20:00:00", "100.64.0.1", "198.51.100.9", 40002, 443),  # 3 bob
+            nfdump_row("2026-11-20 10:00:00", "100.64.0.2", "203.0.113.7", 40003, 80),  # 4 carol
+            nfdump_row("2026-11-20 11:00:00", "100.64.0.3", "198.51.100.20", 40004, 80),  # 5 none
+            nfdump_row("2026-11-20 12:00:00", "100.64.0.2", "8.8.8.8", 40005, 53),  # 6 no hit
+            nfdump_row("2026-11-20 18:59:59", "100.64.0.1", "198.51.100.9", 40006, 443),  # 7 alice
+            nfdump_row("2026-11-20 19:00:00", "100.64.0.1", "203.0.113.7", 40007, 443),  # 8 bob
+            "not,a,flow",  # 9 malformed
+            "Summary", "flows,bytes,packets,avg_bps,avg_pps,avg_bpp", "7,1260,21,0,0,60"]
+    csv = "\n".join(rows) + "\n"
+    m = subprocess.run([SENSOR, "match", "--list", "ais-botnet=" + path("e-botnet.txt"),
+                        "--format", "nfdump-csv", "--radius", path("e-radius.detail"), "-"],
+                       input=csv.encode(), capture_output=True, timeout=60)
+    c.check("match from stdin: exit 0", m.returncode == 0, m.stderr.decode())
+    with open(path("e-hits.json"), "wb") as f:
+        f.write(m.stdout)
+    hits = [json.loads(x) for x in m.stdout.decode().splitlines()]
+    who = {h_["log.file.line"]: h_.get("user.id") for h_ in hits}
+    c.check("match from stdin: the subscriber of each row",
+            who == {2: "alice", 3: "bob", 4: "carol", 5: None, 7: "alice", 8: "bob"}, str(who))
+    c.check("match from stdin: log.file.path is -",
+            all(h_["log.file.path"] == "-" for h_ in hits))
+    rep = subprocess.run([SENSOR, "report", "--hits", path("e-hits.json"), "--json"],
+                         capture_output=True, timeout=60)
+    c.check("report on match's hits: exit 0", rep.returncode == 0, rep.stderr.decode())
+    r = json.loads(rep.stdout or b"{}")
+    ais = {x["name"]: x for x in r.get("lists", [])}.get("ais-botnet", {})
+    c.check("report: 6 hits, 3 listed addresses, 3 subscribers",
+            (ais.get("hits"), ais.get("addresses"), ais.get("subscribers")) == (6, 3, 3), str(ais))
+    env = dict(os.environ, VIGIL_LANG="en", LANG="C")
+    txt = subprocess.run([SENSOR, "report", "--hits", path("e-hits.json")], capture_output=True,
+                         timeout=60, env=env).stdout.decode()
+    c.check("text report names alice, bob and carol",
+            all(u in txt for u in ("alice", "bob", "carol")), txt[:400])
+    # Read as UTC instead, row 7 (18:59:59Z) falls in bob's session.
+    m = subprocess.run([SENSOR, "match", "--list", path("e-botnet.txt"), "--format",
+                        "nfdump-csv", "--radius", path("e-radius.detail"), "--utc-offset",
+                        "+00:00", "-"], input=csv.encode(), capture_output=True, timeout=60)
+    who = {json.loads(x)["log.file.line"]: json.loads(x).get("user.id")
+           for x in m.stdout.decode().splitlines()}
+    c.check("--utc-offset +00:00 moves the rows",
+            who == {2: "alice", 3: "bob", 4: "carol", 5: None, 7: "bob", 8: "bob"}, str(who))
+
+
+# ---- (f) counters and (g) rotation ----
+
+def wait_until(sensor, cond, timeout=20):
+    deadline = time.monotonic() + timeout
+    got = {}
+    while time.monotonic() < deadline:
+        got = sensor.counters()
+        if cond(got):
+            return got
+        time.sleep(0.2)
+    return got
+
+
+def test_counters_rotation(c):
+    write("g-list.txt", "198.51.100.0/24\n")
+    long_line = "x" * 70000
+    write("g-bad.csv", "\n".join([
+        NFDUMP_HEADER,
+        nfdump_row("2026-11-20 08:00:00", "100.64.0.1", "198.51.100.200", 1, 2),
+        "not,a,flow", long_line]) + "\n")
+    rot = path("g-rot.log")
+    with open(rot, "w") as f:
+        for k in range(1, 4):  # a1..a3: 198.51.100.11..13
+            f.write(f"a{k} 198.51.100.{10 + k} padding-to-make-the-first-file-long\n")
+    port = free_udp_port()
+    s = Sensor("g", f"""
+lists:
+  - {{name: g, file: {path('g-list.txt')}}}
+inputs:
+  netflow: {{address: 127.0.0.1, port: {port}, threads: 1}}
+  files:
+    - {{path: {rot}, format: text, follow: true}}
+    - {{path: {path('g-bad.csv')}, format: nfdump-csv}}
+output:
+  path: {path('g-hits.json')}
+""")
+    s.start()
+    try:
+        got = wait_until(s, lambda g: g.get("hits", 0) >= 4)
+        c.check("followed file and csv read", got.get("hits") == 4, str(got))
+        # rotation by rename; the writer appends one more line to the old file
+        os.rename(rot, rot + ".1")
+        with open(rot + ".1", "a") as f:
+            f.write("a4 198.51.100.14\n")
+        with open(rot, "w") as f:
+            f.write("b1 198.51.100.21 padding-to-make-this-file-longer-than-what-follows\n"
+                    "b2 198.51.100.22 padding-to-make-this-file-longer-than-what-follows\n")
+        got = wait_until(s, lambda g: g.get("hits", 0) >= 7)
+        c.check("rename: old file finished, new one read", got.get("hits") == 7, str(got))
+        # copytruncate: copy, truncate in place, the writer goes on
+        with open(rot) as f, open(rot + ".2", "w") as g:
+            g.write(f.read())
+        with open(rot, "r+") as f:
+            f.truncate(0)
+        time.sleep(0.5)
+        with open(rot, "a") as f:
+            f.write("c1 198.51.100.31\n")
+        got = wait_until(s, lambda g: g.get("hits", 0) >= 8)
+        c.check("copytruncate: read again from the start", got.get("hits") == 8, str(got))
+
+        ex = Exporter(port)
+        flows = [{"src": "100.64.2.1", "dst": "198.51.100.40", "xsrc": "203.0.113.250",
+                  "sport": 3000 + k, "dport": 80, "t": T0 + k} for k in range(40)]
+        ex.send(flows[:20])
+        ex.seq += 5  # five export packets lost
+        ex.send(flows[20:])
+        ex.sock.sendto(ex.packet(flows[:3], template_id=300, with_template=False),
+                       ("127.0.0.1", port))
+        got = wait_until(s, lambda g: g.get("nf_unknown_template", 0) >= 1 and
+                         g.get("nf_records", 0) >= 40)
+        want = {"nf_packets": 3, "nf_records": 40, "nf_seq_gaps": 1, "nf_seq_lost": 5,
+                "nf_unknown_template": 1, "nf_templates_added": 1, "nf_templates_active": 1,
+                "nf_malformed": 0, "input_malformed": 1, "input_truncated": 1}
+        c.check("SIGUSR1 counters after known traffic",
+                all(got.get(k) == v for k, v in want.items()),
+                str({k: got.get(k) for k in want}))
+        c.check("SIGUSR1 counters name the rest",
+                all(k in got for k in ("kernel_drops", "nf_templates_refreshed", "reloads",
+                                       "nf_truncated_dgrams", "nf_templates_evicted")), str(got))
+        c.check("hits and template refreshes counted",
+                got.get("hits") == 48 and got.get("nf_templates_refreshed") == 1, str(got))
+        per = [x for x in s.text().splitlines() if 'msg="input counters"' in x and 'g-bad.csv' in x]
+        c.check("per-input counters line", bool(per) and "input_malformed=1" in per[-1]
+                and "input_truncated=1" in per[-1], per[-1] if per else s.text()[-500:])
+    finally:
+        s.stop()
+    with open(path("g-hits.json")) as f:
+        hits = [json.loads(x) for x in f]
+    lines = sorted((h_["threat.indicator.ip"], h_["log.file.line"]) for h_ in hits
+                   if h_.get("log.file.path") == rot)
+    want = sorted([(f"198.51.100.{10 + k}", k) for k in range(1, 5)]
+                  + [("198.51.100.21", 1), ("198.51.100.22", 2), ("198.51.100.31", 1)])
+    c.check("rotation: every line once, numbered in its own file", lines == want, str(lines))
+    c.check("rotation logged twice", s.text().count('msg="input rotated"') == 2, s.text()[-800:])
+
+
 def main(c):
-    for t in (test_match_lines, test_walkthrough, test_reload, test_vigild):
+    for t in (test_match_lines, test_walkthrough, test_reload, test_vigild,
+              test_files_walkthrough, test_counters_rotation):
         try:
             t(c)
         except Exception as e:
