@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/fim.h"
+#include "agent/rpmdb.h"
 #include "base/file.h"
 #include "base/str.h"
 #include "base/vec.h"
@@ -342,6 +343,21 @@ static json_t *parse_rel(const char *root, const char *rel, json_t *(*fn)(const 
 
     free(t);
     return v;
+}
+
+/* Packages of the rpm database (rpm >= 4.16, SQLite) appended to pkgs. */
+static void collect_rpm(const char *root, json_t *pkgs)
+{
+    char path[4096];
+    int n;
+
+    if (snprintf(path, sizeof(path), "%s/var/lib/rpm/rpmdb.sqlite",
+                 strcmp(root, "/") ? root : "") >= (int)sizeof(path))
+        return;
+    /* Most hosts have one package manager: no rpm database is the usual
+     * case on Debian, and a damaged one leaves what was read. */
+    n = rpmdb_read(path, pkgs, INV_MAX_ITEMS);
+    (void)n;
 }
 
 /* The prefix length of a netmask (v4 or v6). */
@@ -687,6 +703,7 @@ json_t *inventory_collect(const char *root)
     json_object_set_new(inv, "interfaces", collect_interfaces());
     v = parse_rel(root, "/var/lib/dpkg/status", inv_parse_dpkg);
     json_object_set_new(inv, "packages", v ? v : json_array());
+    collect_rpm(root, json_object_get(inv, "packages"));
     collect_sockets(root, inv);
     v = parse_rel(root, "/etc/passwd", inv_parse_passwd);
     json_object_set_new(inv, "users", v ? v : json_array());

@@ -10,8 +10,11 @@
 #include "cli/cmd_match.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/addr.h"
@@ -302,6 +305,94 @@ static int load_list(const char *path, struct match_list *l, struct verr *err)
     return ipset_build(l->set);
 }
 
+/* ---- mapping the first input while the list loads ---- */
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#define PREMAP_STEP ((size_t)64 << 20)
+
+/*
+ * The first input, when it is a regular file: mapped, and its page tables
+ * filled (MADV_POPULATE_READ) on a second thread while the list loads, so
+ * that scanning starts without page faults. Filling goes in steps and
+ * stops as soon as the list is loaded.
+ */
+struct premap {
+    const char *path;
+    pthread_t th;
+    bool started;
+    int fd; /* -1 until mapped */
+    char *map;
+    size_t len;
+    pthread_mutex_t mu;
+    bool stop;
+};
+
+static void *premap_run(void *arg)
+{
+    struct premap *pm = arg;
+    struct stat sb;
+    int fd = open(pm->path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
+        (uint64_t)sb.st_size > SIZE_MAX) {
+        close(fd);
+        return NULL;
+    }
+    size_t n = (size_t)sb.st_size;
+    void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) {
+        close(fd);
+        return NULL;
+    }
+    pm->fd = fd;
+    pm->map = m;
+    pm->len = n;
+    for (size_t off = 0; off < n; off += PREMAP_STEP) {
+        pthread_mutex_lock(&pm->mu);
+        bool stop = pm->stop;
+        pthread_mutex_unlock(&pm->mu);
+        if (stop || madvise(pm->map + off, MIN(PREMAP_STEP, n - off), MADV_POPULATE_READ) < 0)
+            break;
+    }
+    return NULL;
+}
+
+static void premap_start(struct premap *pm, const char *path)
+{
+    memset(pm, 0, sizeof(*pm));
+    pm->fd = -1;
+    pm->path = path;
+    pthread_mutex_init(&pm->mu, NULL);
+    pm->started = pthread_create(&pm->th, NULL, premap_run, pm) == 0;
+}
+
+/* Stop filling and wait for the thread; pm->map is then usable. */
+static void premap_join(struct premap *pm)
+{
+    pthread_mutex_lock(&pm->mu);
+    pm->stop = true;
+    pthread_mutex_unlock(&pm->mu);
+    if (pm->started)
+        pthread_join(pm->th, NULL);
+    pm->started = false;
+}
+
+static void premap_release(struct premap *pm)
+{
+    premap_join(pm);
+    if (pm->map)
+        munmap(pm->map, pm->len);
+    if (pm->fd >= 0)
+        close(pm->fd);
+    pm->map = NULL;
+    pm->fd = -1;
+    pthread_mutex_destroy(&pm->mu);
+}
+
 /* ---- matching ---- */
 
 static void emit_json(struct match_state *st, uint64_t line_no, const char *line, size_t len,
@@ -353,15 +444,18 @@ static int on_line(void *ctx, const struct textscan_line *l)
     return st->out.failed ? -EIO : 0;
 }
 
-/* Match one input; returns 0 or -errno (reported). */
-static int match_fd(struct match_state *st, int fd, const char *name)
+/* Match one input (a mapped one when map is not NULL: what textscan_fd()
+ * does with a regular file); returns 0 or -errno (reported). */
+static int match_fd(struct match_state *st, int fd, const char *map, size_t map_len,
+                    const char *name)
 {
     struct textscan_stats stats = {0, 0};
     struct verr err;
 
     verr_init(&err);
     st->name = name;
-    int r = textscan_fd(st->list->set, &st->ts, fd, on_line, st, &stats, &err);
+    int r = map ? textscan_buf(st->list->set, &st->ts, map, map_len, on_line, st, &stats)
+                : textscan_fd(st->list->set, &st->ts, fd, on_line, st, &stats, &err);
     st->n_selected += stats.n_selected;
     if (r < 0 && r != -EIO)
         fprintf(stderr, "vigil match: %s: %s\n", name, err.code ? err.msg : strerror(-r));
@@ -455,8 +549,17 @@ int cmd_match(int argc, char **argv)
     }
 
     struct verr err;
+    struct premap pm;
+    bool premapped = files.n > 0 && strcmp(files.items[0], "-") != 0;
+    if (premapped)
+        premap_start(&pm, files.items[0]);
     verr_init(&err);
-    if (load_list(list_path, &list, &err) < 0) {
+    int lr = load_list(list_path, &list, &err);
+    if (premapped)
+        premap_join(&pm);
+    if (lr < 0) {
+        if (premapped)
+            premap_release(&pm);
         fprintf(stderr, "vigil match: %s\n", err.msg);
         ipset_free(list.set);
         VEC_FREE(&list.prefixes);
@@ -475,6 +578,11 @@ int cmd_match(int argc, char **argv)
         const char *path = files.items[i];
         bool is_stdin = strcmp(path, "-") == 0;
         const char *name = is_stdin ? (st.o.json ? "-" : _("(standard input)")) : path;
+        if (i == 0 && premapped && pm.map) {
+            if (match_fd(&st, -1, pm.map, pm.len, name) < 0)
+                status = 2;
+            continue;
+        }
         int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             out_flush(&st.out);
@@ -482,7 +590,7 @@ int cmd_match(int argc, char **argv)
             status = 2;
             continue;
         }
-        if (match_fd(&st, fd, name) < 0)
+        if (match_fd(&st, fd, NULL, 0, name) < 0)
             status = 2;
         if (!is_stdin)
             close(fd);
@@ -495,6 +603,8 @@ int cmd_match(int argc, char **argv)
         out_put(&st.out, num, k > 0 ? (size_t)k : 0);
     }
     out_flush(&st.out);
+    if (premapped)
+        premap_release(&pm);
     if (st.out.failed)
         status = 2;
     free(st.out.data);

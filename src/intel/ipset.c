@@ -52,8 +52,9 @@ struct ipset {
     VEC(struct pending) pending;
     bool built;
 
-    /* IPv4 hosts: key 0 marks an empty slot; 0.0.0.0 is kept aside. */
-    uint32_t *h4_keys, *h4_values;
+    /* IPv4 hosts: slots of key | value << 32, so that a hit reads one
+     * cache line; key 0 marks an empty slot; 0.0.0.0 is kept aside. */
+    uint64_t *h4;
     size_t h4_mask, h4_n;
     bool h4_zero;
     uint32_t h4_zero_value;
@@ -91,8 +92,7 @@ void ipset_free(struct ipset *s)
     if (!s)
         return;
     VEC_FREE(&s->pending);
-    free(s->h4_keys);
-    free(s->h4_values);
+    free(s->h4);
     free(s->h6);
     lpm_release(&s->l4);
     lpm_release(&s->l6);
@@ -306,13 +306,12 @@ static void h4_insert(struct ipset *s, uint32_t key, uint32_t value)
         return;
     }
     size_t i = hash4(key) & s->h4_mask;
-    while (s->h4_keys[i]) {
-        if (s->h4_keys[i] == key)
+    while ((uint32_t)s->h4[i]) {
+        if ((uint32_t)s->h4[i] == key)
             return;
         i = (i + 1) & s->h4_mask;
     }
-    s->h4_keys[i] = key;
-    s->h4_values[i] = value;
+    s->h4[i] = key | (uint64_t)value << 32;
     s->h4_n++;
 }
 
@@ -353,8 +352,7 @@ int ipset_build(struct ipset *s)
             n6h++;
     }
     size_t sz4 = table_size(n4h), sz6 = table_size(n6h);
-    s->h4_keys = xcalloc(sz4, sizeof(uint32_t));
-    s->h4_values = xcalloc(sz4, sizeof(uint32_t));
+    s->h4 = xcalloc(sz4, sizeof(uint64_t));
     s->h4_mask = sz4 - 1;
     s->h6 = xcalloc(sz6, sizeof(struct slot6));
     s->h6_mask = sz6 - 1;
@@ -427,9 +425,10 @@ static inline bool h4_find(const struct ipset *s, uint32_t a, uint32_t *ret)
     }
     size_t i = hash4(a) & s->h4_mask;
     for (;;) {
-        uint32_t k = s->h4_keys[i];
+        uint64_t slot = s->h4[i];
+        uint32_t k = (uint32_t)slot;
         if (k == a) {
-            *ret = s->h4_values[i];
+            *ret = (uint32_t)(slot >> 32);
             return true;
         }
         if (k == 0)
@@ -532,11 +531,16 @@ bool ipset_lookup6(const struct ipset *s, uint64_t hi, uint64_t lo, uint32_t *re
 
 void ipset_prefetch(const struct ipset *s, const struct ip_addr *a)
 {
-    if (a->family == ADDR_V4 && s->bm4) {
-        __builtin_prefetch(&s->bm4c[a->v4 >> 18]);
+    /* The coarse IPv4 filter stays in cache: test it here, and load what
+     * the lookup reads next only for addresses it lets through. */
+    if (a->family == ADDR_V4 && s->bm4 && bm_test(s->bm4c, a->v4 >> 12)) {
         __builtin_prefetch(&s->bm4[a->v4 >> 14]);
+        if (s->h4_n)
+            __builtin_prefetch(&s->h4[hash4(a->v4) & s->h4_mask]);
     } else if (a->family == ADDR_V6 && s->bm6) {
         __builtin_prefetch(&s->bm6[a->v6.hi >> 46]);
+        if (s->h6_n)
+            __builtin_prefetch(&s->h6[hash6(a->v6.hi, a->v6.lo) & s->h6_mask]);
     }
 }
 

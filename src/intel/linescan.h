@@ -92,6 +92,11 @@ size_t linescan_lines(const struct ipset *s, const char *text, size_t n, size_t 
                       unsigned select, linescan_lines_fn fn, void *ctx, uint64_t *ret_n_lines,
                       int *ret_stop);
 
+/* Let linescan_lines() use AVX-512 when the CPU has it (on, the default),
+ * or only SSE2 (off). Results are the same; tests run both. Not thread-safe:
+ * call before scanning. */
+void linescan_set_simd(bool on);
+
 /* True if some address in (line, len) is in the built set s. */
 bool linescan_match(const struct ipset *s, const char *line, size_t len);
 

@@ -74,10 +74,25 @@ struct jw {
     bool first;
 };
 
+/* Keys are written without printf: one hit writes a dozen of them. */
 static void jw_key(struct jw *w, const char *key)
 {
-    if (w->rc == 0)
+    size_t n = strlen(key);
+    char t[64];
+
+    if (w->rc == 0 && n + 4 <= sizeof(t)) {
+        size_t k = 0;
+        if (!w->first)
+            t[k++] = ',';
+        t[k++] = '"';
+        memcpy(t + k, key, n);
+        k += n;
+        t[k++] = '"';
+        t[k++] = ':';
+        w->rc = buf_append(w->b, t, k);
+    } else if (w->rc == 0) {
         w->rc = buf_printf(w->b, "%s\"%s\":", w->first ? "" : ",", key);
+    }
     w->first = false;
 }
 
@@ -95,9 +110,16 @@ static void jw_cstr(struct jw *w, const char *key, const char *v)
 
 static void jw_uint(struct jw *w, const char *key, uint64_t v)
 {
+    char t[20];
+    size_t k = sizeof(t);
+
     jw_key(w, key);
+    do {
+        t[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
     if (w->rc == 0)
-        w->rc = buf_printf(w->b, "%llu", (unsigned long long)v);
+        w->rc = buf_append(w->b, t + k, sizeof(t) - k);
 }
 
 static void jw_ip(struct jw *w, const char *key, const struct ip_addr *a)
@@ -168,9 +190,12 @@ static void jw_related(struct jw *w, const struct hit *h)
         return;
     jw_key(w, "related.ip");
     for (size_t i = 0; i < n && w->rc == 0; i++) {
-        char t[IP_ADDR_STRLEN];
-        size_t len = ip_format(all[i], t);
-        w->rc = buf_printf(w->b, "%s\"%.*s\"", i ? "," : "[", (int)len, t);
+        char t[IP_ADDR_STRLEN + 3];
+        size_t len = ip_format(all[i], t + 2);
+        t[0] = i ? ',' : '[';
+        t[1] = '"';
+        t[len + 2] = '"';
+        w->rc = buf_append(w->b, t, len + 3);
     }
     if (w->rc == 0)
         w->rc = buf_putc(w->b, ']');

@@ -109,6 +109,73 @@ static void test_grepcidr_cases(void **state)
     ipset_free(s46);
 }
 
+/* linescan_lines() results, one char per line as outcome() writes them. */
+struct lines_got {
+    char r[512];
+    size_t n;
+};
+
+static int on_lines(void *ctx, const char *line, size_t len, uint64_t idx, enum linescan_result r,
+                    const struct linescan_hit *hit)
+{
+    struct lines_got *g = ctx;
+    (void)line;
+    (void)len;
+    (void)hit;
+    if (idx < sizeof(g->r) - 1)
+        g->r[idx] = r == LINESCAN_MATCH ? 'M' : r == LINESCAN_NO_MATCH ? 'N' : '-';
+    g->n++;
+    return 0;
+}
+
+/*
+ * The fast path (masks built 64 bytes at a time) gives the hand-checked
+ * outcomes of every case, with the case placed at every offset in a 64-byte
+ * word (leading spaces change nothing), several lines a buffer, with the
+ * widest SIMD and with SSE2 only.
+ */
+static void test_lines_fast_path(void **state)
+{
+    (void)state;
+    struct ipset *sets[3] = {make(true, false), make(false, true), make(true, true)};
+    size_t n_cases = sizeof(cases) / sizeof(cases[0]);
+    static char text[64 * 1024];
+
+    for (int simd = 0; simd < 2; simd++) {
+        linescan_set_simd(simd == 1);
+        for (size_t shift = 0; shift < 70; shift++) {
+            size_t len = 0;
+            for (size_t i = 0; i < n_cases; i++) {
+                size_t k = strlen(cases[i].line), pad = (shift + i * 7) % 70;
+                assert_true(len + pad + k + 1 < sizeof(text));
+                memset(text + len, ' ', pad);
+                memcpy(text + len + pad, cases[i].line, k);
+                len += pad + k;
+                text[len++] = '\n';
+            }
+            for (int w = 0; w < 3; w++) {
+                struct lines_got g = {.n = 0};
+                uint64_t n_lines;
+                int stop;
+                size_t used =
+                    linescan_lines(sets[w], text, len, SIZE_MAX, 7, on_lines, &g, &n_lines, &stop);
+                assert_int_equal(used, len);
+                assert_int_equal(n_lines, n_cases);
+                assert_int_equal(g.n, n_cases);
+                for (size_t i = 0; i < n_cases; i++) {
+                    char want = w == 0 ? cases[i].v4 : w == 1 ? cases[i].v6 : cases[i].both;
+                    if (g.r[i] != want)
+                        fail_msg("simd %d shift %zu set %d '%s': want %c got %c", simd, shift, w,
+                                 cases[i].line, want, g.r[i]);
+                }
+            }
+        }
+    }
+    linescan_set_simd(true);
+    for (int w = 0; w < 3; w++)
+        ipset_free(sets[w]);
+}
+
 struct collected {
     char text[8][IP_ADDR_STRLEN];
     size_t off[8];
@@ -205,6 +272,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grepcidr_cases),
+        cmocka_unit_test(test_lines_fast_path),
         cmocka_unit_test(test_each),
         cmocka_unit_test(test_match_and_hit),
     };
