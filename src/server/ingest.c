@@ -10,9 +10,12 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/log.h"
@@ -28,6 +31,17 @@
 #define PEER_MAX       64
 #define TASKS_PER_KICK 64
 #define IDLE_FACTOR    4 /* heartbeats missed before an idle connection is closed */
+/*
+ * Group commit on a writer thread: the loop decrypts and decodes batches
+ * and queues them; a writer thread with its own database connection
+ * stores every queued batch (from any connection, at most
+ * GROUP_MAX_EVENTS events) in one transaction while the loop decodes the
+ * next ones; then the loop ACKs each batch of the group. An idle writer
+ * is handed the queue GROUP_WAIT_US after its first batch arrives. A
+ * connection whose batch is on its way reads no further frame.
+ */
+#define GROUP_WAIT_US    1000
+#define GROUP_MAX_EVENTS 20000
 
 enum conn_state { CONN_TLS, CONN_HELLO, CONN_READY, CONN_CLOSING };
 
@@ -44,6 +58,38 @@ struct conn {
     struct frame_hdr hdr;
     bool have_hdr;
     struct buf payload;
+    struct item *item; /* its batch on the way to the store, or NULL */
+};
+
+/* A decoded batch on its way to the store; it owns the frame and the JSON
+ * its events' strings point into. */
+struct item {
+    TAILQ_ENTRY(item) link;
+    struct conn *c; /* NULL once the connection is gone */
+    struct buf payload;
+    VEC(struct event_in) evs;
+    VEC(json_t *) objs;
+    uint64_t last_seq;
+    bool submitted;       /* in the writer's group */
+    struct event_batch b; /* the writer's result */
+};
+TAILQ_HEAD(item_list, item);
+
+/* The writer thread. The loop hands it a group (busy) and takes the group
+ * back once it is done; flags under mu, the group itself is the writer's
+ * between the two. */
+struct writer {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool busy, done, stop;
+    struct store *store; /* the writer's own connection */
+    struct item_list group;
+    int rc;
+    struct verr err;
+    int efd; /* eventfd: the writer is done */
+    struct event *done_ev;
 };
 
 struct ingest {
@@ -53,14 +99,33 @@ struct ingest {
     struct event *retention_timer;
     LIST_HEAD(, conn) conns;
     unsigned n_conns;
+    struct item_list pending; /* decoded, not yet handed to the writer */
+    struct event *commit_timer;
+    struct writer w;
     uint16_t port;
     int days[6];
 };
 
 /* --- Connections. */
 
+static void item_free(struct item *it)
+{
+    for (size_t i = 0; i < it->objs.n; i++)
+        json_decref(it->objs.items[i]);
+    VEC_FREE(&it->objs);
+    VEC_FREE(&it->evs);
+    buf_release(&it->payload);
+    free(it);
+}
+
 static void conn_free(struct conn *c)
 {
+    if (c->item && c->item->submitted) {
+        c->item->c = NULL; /* the writer's group frees it */
+    } else if (c->item) {
+        TAILQ_REMOVE(&c->ing->pending, c->item, link);
+        item_free(c->item);
+    }
     LIST_REMOVE(c, link);
     c->ing->n_conns--;
     bufferevent_free(c->bev);
@@ -197,21 +262,27 @@ static const char *obj_str(json_t *o, const char *a, const char *b)
     return json_string_value(v);
 }
 
-/* Store a batch and ACK it; false when the connection was closed. */
+static void arm_commit(struct ingest *ing)
+{
+    struct timeval wait = {0, GROUP_WAIT_US};
+    if (!TAILQ_EMPTY(&ing->pending) && !evtimer_pending(ing->commit_timer, NULL))
+        evtimer_add(ing->commit_timer, &wait);
+}
+
+/* Decode a batch and queue it for the writer; false: c reads no further
+ * frame for now, or is gone. */
 static bool on_batch(struct conn *c, struct verr *err)
 {
     struct msg_batch_reader r;
     struct msg_event ev;
-    VEC(struct event_in) evs = VEC_INIT;
-    VEC(json_t *) objs = VEC_INIT;
-    size_t n_new = 0;
-    bool alive = false;
-    int k, rc;
+    struct item *it;
+    int k;
 
     if (msg_batch_reader_open(&r, c->payload.data, c->payload.len, err) < 0) {
         conn_protocol_error(c, err->msg);
         return false;
     }
+    it = xcalloc(1, sizeof(*it));
     while ((k = msg_batch_reader_next(&r, &ev, err)) == 1) {
         struct event_in e = {0};
         const char *ts = obj_str(ev.obj, "@timestamp", NULL);
@@ -223,36 +294,208 @@ static bool on_batch(struct conn *c, struct verr *err)
         e.message = obj_str(ev.obj, "message", NULL);
         e.doc = ev.text;
         e.doc_len = ev.text_len;
-        VEC_PUSH(&objs, json_incref(ev.obj));
-        VEC_PUSH(&evs, e);
+        VEC_PUSH(&it->objs, json_incref(ev.obj));
+        VEC_PUSH(&it->evs, e);
     }
-    if (k < 0) {
-        conn_protocol_error(c, err->msg);
-        goto out;
-    }
-    rc = store_event_insert(c->ing->srv->store, c->agent_id, evs.items, evs.n, &n_new, err);
-    if (rc == -EINVAL) {
-        conn_protocol_error(c, err->msg);
-    } else if (rc < 0) {
-        log_kv(LOG_LVL_ERROR, "cannot store a batch", "error", err->msg, NULL);
-        conn_close_error(c, MSG_ERR_INTERNAL, "cannot store the batch; retry later");
-    } else {
-        struct msg_ack a = {.seq = r.last_seq};
-        struct buf p = BUF_INIT(256);
-        c->ing->srv->metrics.ingest_events += n_new;
-        c->ing->srv->metrics.ingest_batches++;
-        if (msg_ack_encode(&p, &a) < 0 || !conn_send(c, FRAME_ACK, &p))
-            log_kv(LOG_LVL_ERROR, "cannot send an ACK", "peer", c->peer, NULL);
-        buf_release(&p);
-        alive = true;
-    }
-out:
-    for (size_t i = 0; i < objs.n; i++)
-        json_decref(objs.items[i]);
-    VEC_FREE(&objs);
-    VEC_FREE(&evs);
+    it->last_seq = r.last_seq;
     msg_batch_reader_release(&r);
-    return alive;
+    if (k < 0) {
+        item_free(it);
+        conn_protocol_error(c, err->msg);
+        return false;
+    }
+    /* The item takes the frame; the connection's next frame gets a new buffer. */
+    it->payload = c->payload;
+    buf_init(&c->payload, PROTO_MAX_RAW);
+    it->c = c;
+    c->item = it;
+    TAILQ_INSERT_TAIL(&c->ing->pending, it, link);
+    if (!c->ing->w.busy)
+        arm_commit(c->ing);
+    return false;
+}
+
+/* A stored batch's fate: ACK it, or close the connection (false: c is
+ * closing or gone). */
+static bool batch_done(struct conn *c, int rc, const struct item *it)
+{
+    struct msg_ack a = {.seq = it->last_seq};
+    struct buf p = BUF_INIT(256);
+
+    c->item = NULL;
+    if (rc < 0) {
+        conn_close_error(c, MSG_ERR_INTERNAL, "cannot store the batch; retry later");
+        return false;
+    }
+    if (it->b.rc < 0) {
+        conn_protocol_error(c, it->b.err.msg);
+        return false;
+    }
+    c->ing->srv->metrics.ingest_events += it->b.n_new;
+    c->ing->srv->metrics.ingest_batches++;
+    if (msg_ack_encode(&p, &a) < 0 || !conn_send(c, FRAME_ACK, &p))
+        log_kv(LOG_LVL_ERROR, "cannot send an ACK", "peer", c->peer, NULL);
+    buf_release(&p);
+    return true;
+}
+
+static void on_read(struct bufferevent *bev, void *arg);
+
+/* --- The writer thread. */
+
+/* Store the group in one transaction (on the writer thread). */
+static void writer_store(struct writer *w)
+{
+    VEC(struct event_batch) b = VEC_INIT;
+    struct item *it;
+    size_t i = 0;
+
+    TAILQ_FOREACH(it, &w->group, link)
+    {
+        struct event_batch one = {.agent_id = it->b.agent_id, .ev = it->evs.items, .n = it->evs.n};
+        VEC_PUSH(&b, one);
+    }
+    verr_init(&w->err);
+    w->rc = store_event_insert_batches(w->store, b.items, b.n, &w->err);
+    TAILQ_FOREACH(it, &w->group, link)
+    it->b = b.items[i++];
+    VEC_FREE(&b);
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    uint64_t one = 1;
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->stop && !(w->busy && !w->done))
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop)
+            break;
+        pthread_mutex_unlock(&w->mu);
+        writer_store(w);
+        pthread_mutex_lock(&w->mu);
+        w->done = true;
+        if (write(w->efd, &one, sizeof(one)) != sizeof(one))
+            w->rc = -EIO; /* cannot happen with a counter below 2^64 - 1 */
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Hand the queued batches (at most GROUP_MAX_EVENTS events, at least one
+ * batch) to an idle writer. */
+static void writer_submit(struct ingest *ing)
+{
+    struct writer *w = &ing->w;
+    size_t n_events = 0;
+    struct item *it;
+
+    if (w->busy || TAILQ_EMPTY(&ing->pending))
+        return;
+    while ((it = TAILQ_FIRST(&ing->pending)) != NULL) {
+        if (!TAILQ_EMPTY(&w->group) && n_events + it->evs.n > GROUP_MAX_EVENTS)
+            break;
+        n_events += it->evs.n;
+        TAILQ_REMOVE(&ing->pending, it, link);
+        it->submitted = true;
+        it->b.agent_id = it->c->agent_id;
+        TAILQ_INSERT_TAIL(&w->group, it, link);
+    }
+    pthread_mutex_lock(&w->mu);
+    w->busy = true;
+    w->done = false;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void on_commit_timer(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
+{
+    writer_submit(arg);
+}
+
+/* The writer is done: ACK its group, let those connections read on, and
+ * hand it what queued up meanwhile. */
+static void on_writer_done(evutil_socket_t fd, short what UNUSED, void *arg)
+{
+    struct ingest *ing = arg;
+    struct writer *w = &ing->w;
+    struct item_list group = TAILQ_HEAD_INITIALIZER(group);
+    struct item *it;
+    uint64_t n;
+    bool done;
+
+    if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        return;
+    pthread_mutex_lock(&w->mu);
+    done = w->busy && w->done;
+    pthread_mutex_unlock(&w->mu);
+    if (!done)
+        return;
+    TAILQ_CONCAT(&group, &w->group, link);
+    if (w->rc < 0)
+        log_kv(LOG_LVL_ERROR, "cannot store a batch", "error", w->err.msg, NULL);
+    /* Reading on may queue a connection's next batch (or close it): that
+     * touches no other item of the group. */
+    while ((it = TAILQ_FIRST(&group)) != NULL) {
+        struct conn *c = it->c;
+        TAILQ_REMOVE(&group, it, link);
+        if (c && batch_done(c, w->rc, it))
+            on_read(c->bev, c);
+        item_free(it);
+    }
+    pthread_mutex_lock(&w->mu);
+    w->busy = false;
+    pthread_mutex_unlock(&w->mu);
+    writer_submit(ing);
+}
+
+static int writer_start(struct ingest *ing, struct verr *err)
+{
+    struct writer *w = &ing->w;
+    int rc;
+
+    if ((rc = store_open(ing->srv->cfg->data_dir, &w->store, err)) < 0)
+        return rc;
+    w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->efd < 0)
+        return verr_set(err, -errno, "ingest: eventfd: %s", strerror(errno));
+    w->done_ev = event_new(ing->srv->base, w->efd, EV_READ | EV_PERSIST, on_writer_done, ing);
+    if (!w->done_ev || event_add(w->done_ev, NULL) < 0)
+        return verr_set(err, -ENOMEM, "ingest: cannot watch the writer");
+    if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0)
+        return verr_set(err, -rc, "ingest: cannot start the writer thread: %s", strerror(rc));
+    w->started = true;
+    return 0;
+}
+
+/* Stop the writer (it finishes the group in hand) and free what it held. */
+static void writer_stop(struct ingest *ing)
+{
+    struct writer *w = &ing->w;
+    struct item *it;
+
+    if (w->started) {
+        pthread_mutex_lock(&w->mu);
+        w->stop = true;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->thread, NULL);
+    }
+    while ((it = TAILQ_FIRST(&w->group)) != NULL) {
+        TAILQ_REMOVE(&w->group, it, link);
+        if (it->c)
+            it->c->item = NULL;
+        item_free(it);
+    }
+    if (w->done_ev)
+        event_free(w->done_ev);
+    if (w->efd >= 0)
+        close(w->efd);
+    store_close(w->store);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
 }
 
 static bool on_task_result(struct conn *c, struct verr *err)
@@ -312,7 +555,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
 
-    for (;;) {
+    while (!c->item) {
         size_t have = evbuffer_get_length(in);
         struct verr err;
         verr_init(&err);
@@ -546,8 +789,13 @@ int ingest_start(struct server *srv, const char *host, uint16_t port, const int 
 
     ing->srv = srv;
     LIST_INIT(&ing->conns);
+    TAILQ_INIT(&ing->pending);
+    TAILQ_INIT(&ing->w.group);
+    ing->w.efd = -1;
+    pthread_mutex_init(&ing->w.mu, NULL);
+    pthread_cond_init(&ing->w.cv, NULL);
     memcpy(ing->days, days, sizeof(ing->days));
-    if ((rc = make_ctx(ing, err)) < 0)
+    if ((rc = make_ctx(ing, err)) < 0 || (rc = writer_start(ing, err)) < 0)
         goto fail;
     snprintf(addr, sizeof(addr), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
     memset(&ss, 0, sizeof(ss));
@@ -568,7 +816,9 @@ int ingest_start(struct server *srv, const char *host, uint16_t port, const int 
         ing->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                    : ((struct sockaddr_in *)&ss)->sin_port);
     ing->retention_timer = event_new(srv->base, -1, EV_PERSIST, on_retention, ing);
-    if (!ing->retention_timer || evtimer_add(ing->retention_timer, &every) < 0) {
+    ing->commit_timer = evtimer_new(srv->base, on_commit_timer, ing);
+    if (!ing->retention_timer || !ing->commit_timer ||
+        evtimer_add(ing->retention_timer, &every) < 0) {
         rc = verr_set(err, -ENOMEM, "ingest: cannot set the retention timer");
         goto fail;
     }
@@ -598,6 +848,9 @@ void ingest_free(struct ingest *ing)
         conn_free(LIST_FIRST(&ing->conns));
     if (ing->retention_timer)
         event_free(ing->retention_timer);
+    if (ing->commit_timer)
+        event_free(ing->commit_timer);
+    writer_stop(ing);
     if (ing->listener)
         evconnlistener_free(ing->listener);
     SSL_CTX_free(ing->ctx);

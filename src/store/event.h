@@ -45,6 +45,28 @@ struct event_in {
 int store_event_insert(struct store *s, int64_t agent_id, const struct event_in *ev, size_t n,
                        size_t *ret_n_new, struct verr *err) WUR;
 
+/* One agent's batch for store_event_insert_batches(). */
+struct event_batch {
+    int64_t agent_id;
+    const struct event_in *ev;
+    size_t n;
+    /* Results. */
+    int rc;          /* 0 stored, -EINVAL refused (err names the event) */
+    size_t n_new;    /* events newly stored */
+    struct verr err; /* why, for rc -EINVAL */
+};
+
+/*
+ * Group commit: store several batches (from one or many agents, in order)
+ * in ONE transaction, with the same exactly-once rules as
+ * store_event_insert(). A batch that fails validation gets rc -EINVAL and
+ * is skipped; the others are stored. Returns 0 once committed (then every
+ * batch with rc 0 is durable as far as synchronous=NORMAL goes), or -EIO
+ * with nothing stored. The new events are searchable once committed.
+ */
+int store_event_insert_batches(struct store *s, struct event_batch *b, size_t n_b,
+                               struct verr *err) WUR;
+
 /* The highest seq stored for agent_id (0 if none). */
 int64_t store_event_acked_seq(struct store *s, int64_t agent_id);
 
