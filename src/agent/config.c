@@ -7,6 +7,7 @@
 
 #include "base/file.h"
 #include "base/str.h"
+#include "conf/yaml.h"
 
 #define CONFIG_FILE_MAX (1u << 20)
 
@@ -91,13 +92,6 @@ int agent_path(const struct agent_config *c, const char *name, char *out, size_t
     return n < 0 || (size_t)n >= out_size ? -ENAMETOOLONG : 0;
 }
 
-static int node_line(struct fy_node *n)
-{
-    struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
-    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-    return m ? m->line + 1 : 0;
-}
-
 /* The scalar text of n, bounded; NULL when n is not a plain value. */
 static const char *scalar(struct fy_node *n, size_t *len)
 {
@@ -135,7 +129,7 @@ static int set_list(struct agent_config *c, const char *name, int line, const st
         if (!s || s[0] != '/') {
             free_list(v, n);
             return verr_set(err, -EINVAL, "%s:%d: %s: expected a list of absolute paths", name,
-                            node_line(item), k->name);
+                            yaml_node_line(item), k->name);
         }
         v[n++] = xstrndup(s, len);
     }
@@ -148,7 +142,7 @@ static int set_list(struct agent_config *c, const char *name, int line, const st
 static int set_value(struct agent_config *c, const char *name, const struct key *k,
                      struct fy_node *key, struct fy_node *val, struct verr *err)
 {
-    int line = node_line(key);
+    int line = yaml_node_line(key);
     void *field = (char *)c + k->off;
     const char *v;
     size_t len;
@@ -222,7 +216,7 @@ static int walk(struct agent_config *c, const char *name, struct fy_node *map, c
         const char *ks;
         size_t klen;
         char full[128];
-        int n, rc, line = node_line(key);
+        int n, rc, line = yaml_node_line(key);
         bool is_section = false;
 
         if (!(ks = scalar(key, &klen)))
@@ -252,44 +246,15 @@ static int walk(struct agent_config *c, const char *name, struct fy_node *map, c
     return 0;
 }
 
-static void diag_drop(struct fy_diag *d UNUSED, void *user, const char *buf UNUSED,
-                      size_t len UNUSED)
-{
-    *(bool *)user = true;
-}
-
 int agent_config_load_text(struct agent_config *c, const char *name, const char *text, size_t len,
                            struct verr *err)
 {
-    struct fy_diag_cfg dcfg;
-    struct fy_parse_cfg pcfg;
-    struct fy_diag *diag;
-    struct fy_document *doc;
-    struct fy_node *root;
-    bool bad = false;
-    int rc = 0;
+    struct fy_document *doc = NULL;
+    int rc = yaml_parse(name, text, len, &doc, err);
 
-    if (!str_valid_utf8(text, len) || memchr(text, '\0', len))
-        return verr_set(err, -EINVAL, "%s: not UTF-8 text", name);
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = diag_drop;
-    dcfg.user = &bad;
-    dcfg.colorize = false;
-    diag = fy_diag_create(&dcfg);
-    if (!diag)
-        return verr_set(err, -ENOMEM, "%s: cannot parse YAML", name);
-    memset(&pcfg, 0, sizeof(pcfg));
-    pcfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_AUTO | FYPCF_JSON_NONE;
-    pcfg.diag = diag;
-    doc = fy_document_build_from_string(&pcfg, text, len);
-    if (!doc) {
-        if (bad)
-            rc = verr_set(err, -EINVAL, "%s: YAML syntax error", name);
-        fy_diag_destroy(diag);
+    if (rc < 0 || !doc)
         return rc;
-    }
-    root = fy_document_root(doc);
+    struct fy_node *root = fy_document_root(doc);
     if (root && !fy_node_is_null(root)) {
         if (fy_node_get_type(root) != FYNT_MAPPING)
             rc = verr_set(err, -EINVAL, "%s:1: the configuration must be a mapping of keys", name);
@@ -297,7 +262,6 @@ int agent_config_load_text(struct agent_config *c, const char *name, const char 
             rc = walk(c, name, root, "", err);
     }
     fy_document_destroy(doc);
-    fy_diag_destroy(diag);
     return rc;
 }
 
@@ -305,13 +269,10 @@ int agent_config_load_file(struct agent_config *c, const char *path, struct verr
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = file_read_all(path, CONFIG_FILE_MAX, &text, &len);
+    int rc = yaml_read_file(path, CONFIG_FILE_MAX, &text, &len, err);
 
-    if (rc == -EFBIG)
-        return verr_set(err, rc, "%s: file larger than %u bytes", path, CONFIG_FILE_MAX);
-    if (rc < 0)
-        return verr_set(err, rc, "%s: cannot read: %s", path, strerror(-rc));
-    rc = agent_config_load_text(c, path, text, len, err);
+    if (rc == 0)
+        rc = agent_config_load_text(c, path, text, len, err);
     free(text);
     return rc;
 }

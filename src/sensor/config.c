@@ -7,6 +7,7 @@
 #include "base/addr.h"
 #include "base/file.h"
 #include "base/str.h"
+#include "conf/yaml.h"
 #include "sensor/input.h"
 
 #define SENSOR_CONFIG_MAX (1u << 20)
@@ -21,24 +22,10 @@ struct ctx {
 };
 
 /* 1-based line of a node: of its scalar, or of its first scalar inside. */
-static int line_of(struct fy_node *n)
-{
-    for (int depth = 0; n && depth < 16; depth++) {
-        if (fy_node_get_type(n) == FYNT_SCALAR) {
-            struct fy_token *t = fy_node_get_scalar_token(n);
-            const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-            return m ? m->line + 1 : 0;
-        }
-        n = fy_node_get_type(n) == FYNT_MAPPING
-                ? fy_node_pair_key(fy_node_mapping_get_by_index(n, 0))
-                : fy_node_sequence_get_by_index(n, 0);
-    }
-    return 0;
-}
 
 static int fail(struct ctx *x, struct fy_node *n, const char *key, const char *why)
 {
-    return verr_set(x->err, -EINVAL, "%s:%d: %s: %s", x->file, line_of(n), key, why);
+    return verr_set(x->err, -EINVAL, "%s:%d: %s: %s", x->file, yaml_node_line(n), key, why);
 }
 
 /* The node as text; NULL (and err set) unless a non-empty plain scalar. */
@@ -212,7 +199,7 @@ static int each_pair(struct ctx *x, struct fy_node *map, const char *path, pair_
 
 static int unknown(struct ctx *x, struct fy_node *kn, const char *full)
 {
-    return verr_set(x->err, -EINVAL, "%s:%d: unknown key '%s'", x->file, line_of(kn), full);
+    return verr_set(x->err, -EINVAL, "%s:%d: unknown key '%s'", x->file, yaml_node_line(kn), full);
 }
 
 /* ---- lists[i] ---- */
@@ -593,41 +580,18 @@ static int check_whole(struct ctx *x)
 int sensor_config_load_text(struct sensor_config *c, const char *name, const char *text, size_t len,
                             struct verr *err)
 {
-    struct fy_diag_cfg dcfg;
-    struct fy_parse_cfg pcfg = {0};
-    struct fy_diag *diag;
-    struct fy_document *doc;
-    struct fy_node *root;
+    struct fy_document *doc = NULL;
     struct ctx x = {c, name, err};
-    int rc = 0;
+    int rc = yaml_parse(name, text, len, &doc, err);
 
-    if (!str_valid_utf8(text, len) || memchr(text, '\0', len))
-        return verr_set(err, -EINVAL, "%s: not UTF-8 text", name);
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.colorize = false;
-    diag = fy_diag_create(&dcfg);
-    if (!diag)
-        return verr_set(err, -ENOMEM, "%s: cannot parse YAML", name);
-    fy_diag_set_collect_errors(diag, true);
-    pcfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_AUTO | FYPCF_JSON_NONE;
-    pcfg.diag = diag;
-    doc = fy_document_build_from_string(&pcfg, text, len);
-    if (!doc) {
-        void *it = NULL;
-        struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
-        if (de)
-            rc = verr_set(err, -EINVAL, "%s:%d: YAML syntax: %s", name, de->line + 1,
-                          de->msg ? de->msg : "error");
-    } else {
-        root = fy_document_root(doc);
-        if (root && !fy_node_is_null(root))
-            rc = each_pair(&x, root, "", top_pair, NULL);
-        if (rc == 0)
-            rc = check_whole(&x);
-        fy_document_destroy(doc);
-    }
-    fy_diag_destroy(diag);
+    if (rc < 0 || !doc)
+        return rc;
+    struct fy_node *root = fy_document_root(doc);
+    if (root && !fy_node_is_null(root))
+        rc = each_pair(&x, root, "", top_pair, NULL);
+    if (rc == 0)
+        rc = check_whole(&x);
+    fy_document_destroy(doc);
     return rc;
 }
 
@@ -635,13 +599,10 @@ int sensor_config_load_file(struct sensor_config *c, const char *path, struct ve
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = file_read_all(path, SENSOR_CONFIG_MAX, &text, &len);
+    int rc = yaml_read_file(path, SENSOR_CONFIG_MAX, &text, &len, err);
 
-    if (rc == -EFBIG)
-        return verr_set(err, rc, "%s: file larger than %u bytes", path, SENSOR_CONFIG_MAX);
-    if (rc < 0)
-        return verr_set(err, rc, "%s: cannot read: %s", path, strerror(-rc));
-    rc = sensor_config_load_text(c, path, text, len, err);
+    if (rc == 0)
+        rc = sensor_config_load_text(c, path, text, len, err);
     free(text);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "base/addr.h"
 #include "base/file.h"
 #include "base/str.h"
+#include "conf/yaml.h"
 
 #define CONFIG_FILE_MAX (1u << 20)
 
@@ -49,8 +50,8 @@ static const struct key keys[] = {
     {"retention.unassigned_days", K_UINT, INT(retention_days[0], 1, 36500)},
 };
 
-static const char *const sections[] = {"tls",    "log",       "limits", "import", "ingest",
-                                       "retention", "retention.level_days"};
+static const char *const sections[] = {
+    "tls", "log", "limits", "import", "ingest", "retention", "retention.level_days"};
 
 void config_init(struct config *c)
 {
@@ -158,13 +159,6 @@ static void store_uint(void *field, uint8_t width, uint64_t v)
     }
 }
 
-static int node_line(struct fy_node *n)
-{
-    struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
-    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-    return m ? m->line + 1 : 0;
-}
-
 /* ingest.hostnames: a sequence of host names or addresses (or one). */
 static int set_hosts(struct config *c, const char *name, const struct key *k, int line,
                      struct fy_node *val, struct verr *err)
@@ -203,7 +197,7 @@ static int set_value(struct config *c, const char *name, const struct key *k, st
 {
     const char *v;
     size_t len;
-    int line = node_line(key);
+    int line = yaml_node_line(key);
     void *field = (char *)c + k->off;
     char *s;
 
@@ -299,7 +293,7 @@ static int walk(struct config *c, const char *name, struct fy_node *map, const c
         const char *ks;
         size_t klen;
         char full[128];
-        int n, line = node_line(key);
+        int n, line = yaml_node_line(key);
         bool is_section = false;
 
         if (!key || fy_node_get_type(key) != FYNT_SCALAR || !(ks = fy_node_get_scalar(key, &klen)))
@@ -334,85 +328,16 @@ static int walk(struct config *c, const char *name, struct fy_node *map, const c
 }
 
 /* The first error libfyaml reports: "<input>:LINE:COL: error: MESSAGE". */
-struct yaml_error {
-    bool seen;
-    int line;
-    char msg[160];
-};
-
-static void diag_capture(struct fy_diag *d UNUSED, void *user, const char *buf, size_t len)
-{
-    struct yaml_error *ye = user;
-    static const char tag[] = ": error: ";
-    const char *e, *p;
-    size_t n;
-    int line = 0, mul = 1;
-
-    if (ye->seen || !(e = memmem(buf, len, tag, sizeof(tag) - 1)))
-        return;
-    /* back over ":COL" then ":LINE" */
-    p = e;
-    while (p > buf && p[-1] >= '0' && p[-1] <= '9')
-        p--;
-    if (p == e || p == buf || p[-1] != ':')
-        return;
-    p--;
-    while (p > buf && p[-1] >= '0' && p[-1] <= '9' && mul <= 100000000) {
-        line += (p[-1] - '0') * mul;
-        mul *= 10;
-        p--;
-    }
-    ye->seen = true;
-    ye->line = line;
-    e += sizeof(tag) - 1;
-    n = len - (size_t)(e - buf);
-    while (n > 0 && (e[n - 1] == '\n' || e[n - 1] == '\r'))
-        n--;
-    if (n >= sizeof(ye->msg))
-        n = sizeof(ye->msg) - 1;
-    memcpy(ye->msg, e, n);
-    ye->msg[n] = '\0';
-}
 
 int config_load_text(struct config *c, const char *name, const char *text, size_t len,
                      struct verr *err)
 {
-    struct fy_diag_cfg dcfg;
-    struct fy_diag *diag;
-    struct fy_parse_cfg pcfg;
-    struct fy_document *doc;
-    struct fy_node *root;
-    struct yaml_error ye = {0};
-    int rc = 0;
+    struct fy_document *doc = NULL;
+    int rc = yaml_parse(name, text, len, &doc, err);
 
-    if (!str_valid_utf8(text, len) || memchr(text, '\0', len))
-        return verr_set(err, -EINVAL, "%s: not UTF-8 text", name);
-
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = diag_capture;
-    dcfg.user = &ye;
-    dcfg.colorize = false;
-    dcfg.show_source = false;
-    dcfg.show_position = true;
-    dcfg.show_type = false;
-    dcfg.show_module = false;
-    diag = fy_diag_create(&dcfg);
-    if (!diag)
-        return verr_set(err, -ENOMEM, "%s: cannot parse YAML", name);
-
-    memset(&pcfg, 0, sizeof(pcfg));
-    pcfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_AUTO | FYPCF_JSON_NONE;
-    pcfg.diag = diag;
-    doc = fy_document_build_from_string(&pcfg, text, len);
-    if (!doc) {
-        /* No document and no error: the text is empty or only comments. */
-        if (ye.seen)
-            rc = verr_set(err, -EINVAL, "%s:%d: YAML syntax: %s", name, ye.line, ye.msg);
-        fy_diag_destroy(diag);
+    if (rc < 0 || !doc)
         return rc;
-    }
-    root = fy_document_root(doc);
+    struct fy_node *root = fy_document_root(doc);
     if (root && !fy_node_is_null(root)) {
         if (fy_node_get_type(root) != FYNT_MAPPING)
             rc = verr_set(err, -EINVAL, "%s:1: the configuration must be a mapping of keys", name);
@@ -425,7 +350,6 @@ int config_load_text(struct config *c, const char *name, const char *text, size_
         rc = verr_set(err, -EINVAL,
                       "%s: limits.max_json_bytes must not exceed limits.max_body_bytes", name);
     fy_document_destroy(doc);
-    fy_diag_destroy(diag);
     return rc;
 }
 
@@ -433,13 +357,10 @@ int config_load_file(struct config *c, const char *path, struct verr *err)
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = file_read_all(path, CONFIG_FILE_MAX, &text, &len);
+    int rc = yaml_read_file(path, CONFIG_FILE_MAX, &text, &len, err);
 
-    if (rc == -EFBIG)
-        return verr_set(err, rc, "%s: file larger than %u bytes", path, CONFIG_FILE_MAX);
-    if (rc < 0)
-        return verr_set(err, rc, "%s: cannot read: %s", path, strerror(-rc));
-    rc = config_load_text(c, path, text, len, err);
+    if (rc == 0)
+        rc = config_load_text(c, path, text, len, err);
     free(text);
     return rc;
 }
