@@ -17,6 +17,7 @@
 #include "agent/inventory.h"
 #include "agent/journald.h"
 #include "agent/privsep.h"
+#include "agent/scanjob.h"
 #include "agent/session.h"
 #include "agent/tail.h"
 #include "agent/uplink.h"
@@ -118,6 +119,7 @@ struct agent {
     struct fim *fim;
     struct journald *journal;
     struct inventory *inv;
+    struct scanjobs *scans;
     struct uplink_opts up;
     char cert[4096], key[4096], ca[4096];
     pid_t net_pid;
@@ -183,9 +185,19 @@ static enum msg_task_status on_task(void *ctx, const struct msg_task *t, json_t 
         *ret_result = json_pack("{s:s}", "inventory", "snapshot queued");
         return MSG_TASK_OK;
     }
-    /* "scan" belongs to the malware scanner, "collect" to forensics. */
+    if (t->verb == MSG_VERB_SCAN && a->scans)
+        return scanjobs_task(a->scans, t, ret_result);
+    /* "collect" belongs to forensics; "scan" is off in this agent's config. */
     *ret_result = json_pack("{s:s}", "reason", "unsupported");
     return MSG_TASK_REFUSED;
+}
+
+static void bundle_versions(void *ctx, int64_t *ret_rules, int64_t *ret_hashes)
+{
+    struct agent *a = ctx;
+    *ret_rules = *ret_hashes = 0;
+    if (a->scans)
+        scanjobs_versions(a->scans, ret_rules, ret_hashes);
 }
 
 /* Start (or restart) the network process. Returns the collector's end. */
@@ -262,8 +274,11 @@ static int commit(struct agent *a)
 
     if (a->fim && (rc = fim_save(a->fim)) < 0) /* only when the baseline changed */
         log_kv(LOG_LVL_WARN, "cannot save the file baseline", "error", strerror(-rc), NULL);
-    if (a->n_appended == 0)
+    if (a->n_appended == 0) {
+        if (a->scans && (rc = scanjobs_save(a->scans)) < 0)
+            log_kv(LOG_LVL_WARN, "cannot save the scan state", "error", strerror(-rc), NULL);
         return 0;
+    }
     if ((rc = spool_sync(a->spool)) < 0)
         return rc;
     a->n_appended = 0;
@@ -272,6 +287,10 @@ static int commit(struct agent *a)
         log_kv(LOG_LVL_WARN, "cannot save the log positions", "error", strerror(-rc), NULL);
     if (a->journal && (rc = journald_save(a->journal)) < 0)
         log_kv(LOG_LVL_WARN, "cannot save the journal cursor", "error", strerror(-rc), NULL);
+    /* Finished scans leave the job list only now that their last event is
+     * durable in the spool. */
+    if (a->scans && (rc = scanjobs_save(a->scans)) < 0)
+        log_kv(LOG_LVL_WARN, "cannot save the scan state", "error", strerror(-rc), NULL);
     return 0;
 }
 
@@ -359,6 +378,24 @@ static int open_sources(struct agent *a, struct verr *err)
     }
     if (c->inventory_s)
         a->inv = inventory_new("/");
+    if (c->scan_enabled) {
+        struct scanjob_opts so = {
+            .data_dir = c->data_dir,
+            .quarantine_dir = c->scan_quarantine_dir,
+            .roots = (const char *const *)c->scan_roots,
+            .n_roots = c->n_scan_roots,
+            .exclude = (const char *const *)c->scan_exclude,
+            .n_exclude = c->n_scan_exclude,
+            .max_file_bytes = c->scan_max_file_bytes,
+            .threads = c->scan_threads,
+            .one_file_system = c->scan_one_file_system,
+            .full_every_s = c->scan_full_every_s,
+            .quick_every_s = c->scan_quick_every_s,
+            .progress_s = c->scan_progress_s,
+        };
+        if ((rc = scanjobs_open(&so, &a->scans, err)) < 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -401,6 +438,7 @@ static void teardown(struct agent *a)
     fim_free(a->fim);
     journald_free(a->journal);
     inventory_free(a->inv);
+    scanjobs_free(a->scans);
     spool_close(a->spool);
     buf_release(&a->text);
 }
@@ -428,6 +466,8 @@ static int collect(struct agent *a, int64_t now_ms, int64_t *next_inv, int64_t *
         *next_inv = now_ms + (int64_t)a->c->inventory_s * 1000;
         malloc_trim(0); /* the collection's transient memory goes back to the system */
     }
+    if (a->scans && (rc = scanjobs_poll(a->scans, vtime_now(), emit, a)) < 0)
+        return rc;
     report_drops(a);
     return commit(a);
 }
@@ -466,14 +506,17 @@ int agent_run(const struct agent_config *c)
     a.sess.heartbeat_s = c->heartbeat_s;
     a.sess.window = (uint64_t)c->batch_events * 8;
     a.sess.on_task = on_task;
+    a.sess.bundle_versions = bundle_versions;
     a.sess.task_ctx = &a;
     log_kv(LOG_LVL_INFO, "agent started", "agent_id", a.id.agent_id, "server", a.up.host, NULL);
 
     while (!stop_requested) {
         int64_t now = (int64_t)(vtime_mono_ns() / 1000000u);
-        struct pollfd p[2] = {{sp, POLLIN, 0}, {a.fim ? fim_fd(a.fim) : -1, POLLIN, 0}};
+        struct pollfd p[3] = {{sp, POLLIN, 0},
+                              {a.fim ? fim_fd(a.fim) : -1, POLLIN, 0},
+                              {a.scans ? scanjobs_fd(a.scans) : -1, POLLIN, 0}};
         int timeout = (int)MAX(0, MIN(next_collect - now, (int64_t)c->poll_ms));
-        int r = poll(p, 2, timeout);
+        int r = poll(p, 3, timeout);
 
         if (r < 0 && errno != EINTR) {
             rc = 1;
@@ -482,7 +525,7 @@ int agent_run(const struct agent_config *c)
         if (r > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
             on_net_msg(&a, &sp, &msg);
         now = (int64_t)(vtime_mono_ns() / 1000000u);
-        if (now >= next_collect || (r > 0 && (p[1].revents & POLLIN))) {
+        if (now >= next_collect || (r > 0 && ((p[1].revents | p[2].revents) & POLLIN))) {
             if ((r = collect(&a, now, &next_inv, &next_fim)) < 0) {
                 log_kv(LOG_LVL_ERROR, "cannot spool events", "error", strerror(-r), NULL);
                 rc = 1;

@@ -46,10 +46,20 @@ static const struct key keys[] = {
     {"privsep.user", K_STR, FIELD(user)},
     {"privsep.seccomp", K_BOOL, FIELD(seccomp)},
     {"log.level", K_LEVEL, FIELD(log_level)},
+    {"scan.enabled", K_BOOL, FIELD(scan_enabled)},
+    {"scan.roots", K_LIST, LIST(scan_roots, n_scan_roots)},
+    {"scan.exclude", K_LIST, LIST(scan_exclude, n_scan_exclude)},
+    {"scan.max_file_bytes", K_BYTES, INT(scan_max_file_bytes, 4096, (uint64_t)1 << 30)},
+    {"scan.threads", K_UINT, INT(scan_threads, 1, 64)},
+    {"scan.one_file_system", K_BOOL, FIELD(scan_one_file_system)},
+    {"scan.full_every_seconds", K_UINT, INT(scan_full_every_s, 0, 366 * 86400)},
+    {"scan.quick_every_seconds", K_UINT, INT(scan_quick_every_s, 0, 366 * 86400)},
+    {"scan.progress_seconds", K_UINT, INT(scan_progress_s, 1, 3600)},
+    {"scan.quarantine_dir", K_PATH, FIELD(scan_quarantine_dir)},
 };
 
 static const char *const sections[] = {"server",    "spool",   "logs", "fim",
-                                       "inventory", "privsep", "log"};
+                                       "inventory", "privsep", "log",  "scan"};
 
 void agent_config_init(struct agent_config *c)
 {
@@ -67,6 +77,12 @@ void agent_config_init(struct agent_config *c)
     c->batch_events = 500;
     c->seccomp = true;
     c->log_level = LOG_LVL_INFO;
+    c->scan_enabled = true;
+    c->scan_max_file_bytes = (uint64_t)128 << 20;
+    c->scan_threads = 1;
+    c->scan_full_every_s = 7 * 86400;
+    c->scan_quick_every_s = 86400;
+    c->scan_progress_s = 30;
 }
 
 static void free_list(char **v, size_t n)
@@ -83,6 +99,9 @@ void agent_config_release(struct agent_config *c)
     free(c->user);
     free_list(c->log_files, c->n_log_files);
     free_list(c->fim_paths, c->n_fim_paths);
+    free_list(c->scan_roots, c->n_scan_roots);
+    free_list(c->scan_exclude, c->n_scan_exclude);
+    free(c->scan_quarantine_dir);
     memset(c, 0, sizeof(*c));
 }
 

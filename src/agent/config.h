@@ -35,6 +35,19 @@ struct agent_config {
     char *user;            /* network process user; NULL: "nobody" as root, else unchanged */
     bool seccomp;          /* filter the network process's system calls */
     enum log_level log_level;
+    /* Malware scans (agent/scanjob.h). */
+    bool scan_enabled;
+    char **scan_roots; /* none: "/" */
+    size_t n_scan_roots;
+    char **scan_exclude;
+    size_t n_scan_exclude;
+    uint64_t scan_max_file_bytes;
+    unsigned scan_threads;
+    bool scan_one_file_system;
+    unsigned scan_full_every_s;  /* 0: no scheduled full scans */
+    unsigned scan_quick_every_s; /* 0: no scheduled quick scans */
+    unsigned scan_progress_s;
+    char *scan_quarantine_dir; /* NULL: <data_dir>/quarantine */
 };
 
 /* Defaults; no allocation beyond the default data dir string. */

@@ -59,6 +59,8 @@ static int send_hello(struct session *s)
         snprintf(h.hostname, sizeof(h.hostname), "%s", agent_hostname()) < 0)
         return -EINVAL;
     h.time_ms = vtime_now_ms();
+    if (s->bundle_versions)
+        s->bundle_versions(s->task_ctx, &h.rules_version, &h.hashes_version);
     buf_reset(&s->out);
     if ((rc = msg_hello_encode(&s->out, &h)) < 0)
         return rc;
@@ -178,6 +180,8 @@ static int on_task(struct session *s, struct msg_task *t)
         r.status = s->on_task(s->task_ctx, t, &r.result);
     else
         r.result = json_pack("{s:s}", "reason", "unsupported");
+    if (r.status == SESSION_TASK_DEFERRED)
+        return 0; /* the result travels later, in the events */
     buf_reset(&s->out);
     rc = msg_task_result_encode(&s->out, &r);
     json_decref(r.result);

@@ -23,9 +23,14 @@
 #define SESSION_ACK_TIMEOUT_S 60
 
 /* A task from vigild: return the status and set *ret_result (owned by the
- * session afterwards; NULL means null). */
+ * session afterwards; NULL means null), or return SESSION_TASK_DEFERRED
+ * when the task was accepted and its outcome will reach vigild as events
+ * (scans: docs/agent-protocol.md "Scanning"); no TASK_RESULT is sent. */
+#define SESSION_TASK_DEFERRED ((enum msg_task_status)0)
 typedef enum msg_task_status (*session_task_fn)(void *ctx, const struct msg_task *t,
                                                 json_t **ret_result);
+/* The scan bundle versions the agent holds, for HELLO (ctx is task_ctx). */
+typedef void (*session_versions_fn)(void *ctx, int64_t *ret_rules, int64_t *ret_hashes);
 
 struct session {
     struct spool *spool; /* borrowed */
@@ -35,6 +40,7 @@ struct session {
     unsigned heartbeat_s;
     uint64_t window;
     session_task_fn on_task;
+    session_versions_fn bundle_versions; /* may be NULL */
     void *task_ctx;
     /* state */
     bool up, welcomed;

@@ -1,4 +1,5 @@
-/* vigil coverage */
+/* vigil coverage [--scans [--days N]] */
+#include "cli/cmd_malware.h"
 #include "cli/view.h"
 
 void coverage_usage(FILE *f)
@@ -8,6 +9,10 @@ void coverage_usage(FILE *f)
             "seen\n"
             "within 24 hours): for a CIDR the number of agents inside it, for a single host "
             "whether it has one.\n"),
+          f);
+    fputs(_("       vigil coverage --scans [--days N]\n"
+            "For each active agent, its last full malware scan; hosts without a good one within\n"
+            "N days (default 7) are overdue and listed first.\n"),
           f);
 }
 
@@ -45,11 +50,16 @@ static int print_coverage(const json_t *res)
 
 int cmd_coverage(struct cli *c, int argc, char **argv)
 {
-    struct arg_opt opts[] = {CLI_COMMON_OPTS(c)};
+    bool scans = false;
+    const char *days = NULL;
+    struct arg_opt opts[] = {
+        CLI_COMMON_OPTS(c), {"--scans", ARG_FLAG, &scans}, {"--days", ARG_STR, &days}};
     const char *pos[1];
     int r =
         cli_args(c, "coverage", coverage_usage, argc, argv, opts, ARRAY_SIZE(opts), pos, 0, 0, "");
     if (r != CLI_GO)
         return r;
+    if (scans || days)
+        return coverage_scans(c, days);
     return cli_send(c, "GET", "/api/v1/coverage", NULL, print_coverage);
 }

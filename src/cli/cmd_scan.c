@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "base/i18n.h"
 #include "base/str.h"
@@ -307,19 +306,6 @@ static int load_inputs(struct scan_cmd *sc, struct scan_rules **ret_rules,
     return CLI_EXIT_OK;
 }
 
-/* The cache's version: the rules, the lists, and what "clean" was checked with. */
-static void cache_version(const struct scan_rules *rules, const struct scan_hashes *hashes,
-                          uint8_t out[32])
-{
-    uint8_t zero[32] = {0};
-    uint8_t in[64];
-    memcpy(in, rules ? scan_rules_version(rules) : zero, 32);
-    memcpy(in + 32, hashes ? scan_hashes_version(hashes) : zero, 32);
-    unsigned int n = 0;
-    if (EVP_Digest(in, sizeof(in), out, &n, EVP_sha256(), NULL) != 1)
-        memset(out, 0, 32);
-}
-
 static const char *quar_dir(const char *opt)
 {
     if (opt)
@@ -540,7 +526,7 @@ int cmd_scan(int argc, char **argv)
     r = load_inputs(&sc, &rules, &hashes);
     if (r == CLI_EXIT_OK && sc.cache_dir) {
         uint8_t ver[32];
-        cache_version(rules, hashes, ver);
+        scan_cache_version_of(rules, hashes, ver);
         cache = scan_cache_new(ver);
         struct verr e;
         verr_init(&e);

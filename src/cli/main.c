@@ -8,6 +8,7 @@
 
 #include "base/i18n.h"
 #include "cli/cli.h"
+#include "cli/cmd_malware.h"
 #include "cli/cmd_match.h"
 #include "cli/cmd_scan.h"
 
@@ -25,7 +26,12 @@ static void usage(FILE *f)
             "  audit                                   the audit log\n"
             "  host      inventory                     what an agent's host runs and holds\n"
             "  event     search                        search the events agents sent\n"
-            "  coverage                                which system addresses have an agent\n"
+            "  coverage  [--scans]                     which system addresses have an agent; "
+            "last full scans\n"
+            "  rules     import, list                  YARA rules and hash lists agents scan "
+            "with\n"
+            "  malware   list, show, verify, update, remove, restore  malware found by agents\n"
+            "  scans     list, start                   agents' scans; start one on a host\n"
             "  match     --list FILE [FILE...]         offline: lines with an address in a list\n"
             "  scan      PATH... [--rules R] [--hashes H]  offline: scan files for malware\n"
             "  quarantine  list, restore, purge        files moved aside by scan --quarantine\n"
@@ -59,10 +65,10 @@ static const struct noun nouns[] = {
     {"unit", cmd_unit, unit_usage, true},    {"system", cmd_system, system_usage, true},
     {"feed", cmd_feed, feed_usage, true},    {"finding", cmd_finding, finding_usage, true},
     {"token", cmd_token, token_usage, true}, {"audit", cmd_audit, audit_usage, false},
-    {"agent", cmd_agent, agent_usage, true},
-    {"host", cmd_host, host_usage, true},
-    {"event", cmd_event, event_usage, true},
-    {"coverage", cmd_coverage, coverage_usage, false},
+    {"agent", cmd_agent, agent_usage, true}, {"host", cmd_host, host_usage, true},
+    {"event", cmd_event, event_usage, true}, {"coverage", cmd_coverage, coverage_usage, false},
+    {"rules", cmd_rules, rules_usage, true}, {"malware", cmd_malware, malware_usage, true},
+    {"scans", cmd_scans, scans_usage, true},
 };
 
 static const struct noun *find_noun(const char *name)

@@ -228,3 +228,16 @@ int scan_cache_save(const struct scan_cache *c, const char *dir, struct verr *e)
     buf_release(&path);
     return r;
 }
+
+void scan_cache_version_of(const struct scan_rules *rules, const struct scan_hashes *hashes,
+                           uint8_t out[static 32])
+{
+    static const uint8_t zero[32];
+    uint8_t in[64];
+    unsigned int n = 0;
+
+    memcpy(in, rules ? scan_rules_version(rules) : zero, 32);
+    memcpy(in + 32, hashes ? scan_hashes_version(hashes) : zero, 32);
+    if (EVP_Digest(in, sizeof(in), out, &n, EVP_sha256(), NULL) != 1)
+        memset(out, 0, 32);
+}

@@ -18,6 +18,8 @@
 
 #include "base/common.h"
 #include "base/err.h"
+#include "scan/hashes.h"
+#include "scan/rules.h"
 
 #define SCAN_CACHE_MAX_ENTRIES ((size_t)4 << 20)
 #define SCAN_CACHE_FILE        "scan-cache.bin"
@@ -30,6 +32,12 @@ struct scan_cache_key {
 void scan_cache_key_from_stat(const struct stat *st, struct scan_cache_key *ret);
 
 struct scan_cache;
+
+/* The version a cache is kept under: SHA-256 of the rules' and the hash
+ * lists' versions (either may be NULL), i.e. of what "clean" was checked
+ * with. */
+void scan_cache_version_of(const struct scan_rules *rules, const struct scan_hashes *hashes,
+                           uint8_t out[static 32]);
 
 /* An empty cache for rules version (32 bytes). */
 struct scan_cache *scan_cache_new(const uint8_t version[32]);

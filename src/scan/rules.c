@@ -34,6 +34,7 @@ typedef VEC(char *) path_vec;
 
 struct compile_ctx {
     struct verr *e;
+    const char *name; /* the source being compiled, when libyara has no file name */
     bool failed;
 };
 
@@ -106,7 +107,11 @@ static void compile_cb(int level, const char *file, int line, const YR_RULE *rul
     if (level != YARA_ERROR_LEVEL_ERROR || c->failed)
         return;
     c->failed = true;
-    verr_set(c->e, -EINVAL, N_("%s:%d: rule compile error: %s"), file ? file : "?", line, message);
+    verr_set(c->e, -EINVAL, N_("%s:%d: rule compile error: %s"),
+             file      ? file
+             : c->name ? c->name
+                       : "?",
+             line, message);
 }
 
 static void free_paths(path_vec *v)
@@ -145,17 +150,29 @@ static int digest_files(const path_vec *files, uint8_t out[32], struct verr *e)
     return r;
 }
 
-static int compile_all(const path_vec *files, struct scan_rules *sr, struct verr *e)
+/* A compiler reporting to cc with the external variables defined. */
+static int compiler_open(struct compile_ctx *cc, YR_COMPILER **ret, struct verr *e)
 {
     YR_COMPILER *c = NULL;
     if (yr_compiler_create(&c) != ERROR_SUCCESS)
         return verr_set(e, -ENOMEM, N_("out of memory"));
+    yr_compiler_set_callback(c, compile_cb, cc);
+    for (size_t i = 0; scan_rules_externals[i]; i++)
+        if (yr_compiler_define_string_variable(c, scan_rules_externals[i], "") != ERROR_SUCCESS) {
+            yr_compiler_destroy(c);
+            return verr_set(e, -ENOMEM, N_("out of memory"));
+        }
+    *ret = c;
+    return 0;
+}
+
+static int compile_all(const path_vec *files, struct scan_rules *sr, struct verr *e)
+{
+    YR_COMPILER *c = NULL;
     struct compile_ctx cc = {.e = e};
-    yr_compiler_set_callback(c, compile_cb, &cc);
-    int r = 0;
-    for (size_t i = 0; scan_rules_externals[i] && r == 0; i++)
-        if (yr_compiler_define_string_variable(c, scan_rules_externals[i], "") != ERROR_SUCCESS)
-            r = verr_set(e, -ENOMEM, N_("out of memory"));
+    int r = compiler_open(&cc, &c, e);
+    if (r < 0)
+        return r;
     for (size_t i = 0; i < files->n && r == 0; i++) {
         const char *path = files->items[i];
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -190,6 +207,20 @@ static int compiled_path(const char *cache_dir, const uint8_t version[32], struc
     char hex[65];
     hex_encode(version, 32, hex);
     return buf_printf(out, "%s/rules-%s.yarc", cache_dir, hex);
+}
+
+/* The end of a load: count the rules and hand sr over, or drop it on r < 0. */
+static int load_done(struct scan_rules *sr, int r, struct scan_rules **ret)
+{
+    if (r < 0) {
+        free(sr);
+        yr_finalize();
+        return r;
+    }
+    YR_RULE *rule;
+    yr_rules_foreach(sr->rules, rule) sr->n_rules++;
+    *ret = sr;
+    return 0;
 }
 
 int scan_rules_load_cached(const char *const *paths, size_t n, const char *cache_dir,
@@ -241,20 +272,63 @@ int scan_rules_load_cached(const char *const *paths, size_t n, const char *cache
     }
     buf_release(&cpath);
     free_paths(&files);
-    if (r < 0) {
-        free(sr);
-        yr_finalize();
-        return r;
-    }
-    YR_RULE *rule;
-    yr_rules_foreach(sr->rules, rule) sr->n_rules++;
-    *ret = sr;
-    return 0;
+    return load_done(sr, r, ret);
 }
 
 int scan_rules_load(const char *const *paths, size_t n, struct scan_rules **ret, struct verr *e)
 {
     return scan_rules_load_cached(paths, n, NULL, ret, e);
+}
+
+/* libyara asks for an include's text: refused, a bundle carries every file. */
+static const char *refuse_include(const char *name UNUSED, const char *from UNUSED,
+                                  const char *ns UNUSED, void *ud UNUSED)
+{
+    return NULL;
+}
+
+int scan_rules_load_mem(const struct scan_rule_text *files, size_t n, struct scan_rules **ret,
+                        struct verr *e)
+{
+    if (n == 0)
+        return verr_set(e, -ENODATA, N_("no rule files (*.yar, *.yara) found"));
+    if (n > SCAN_RULES_MAX_FILES)
+        return verr_set(e, -E2BIG, N_("more than %u rule files"), (unsigned)SCAN_RULES_MAX_FILES);
+    if (yr_initialize() != ERROR_SUCCESS)
+        return verr_set(e, -ENOMEM, N_("cannot initialise libyara"));
+    struct scan_rules *sr = xcalloc(1, sizeof(*sr));
+    sr->n_files = n;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        free(sr);
+        yr_finalize();
+        return verr_set(e, -ENOMEM, N_("out of memory"));
+    }
+    EVP_DigestUpdate(md, YR_VERSION, strlen(YR_VERSION));
+    YR_COMPILER *c = NULL;
+    struct compile_ctx cc = {.e = e};
+    int r = compiler_open(&cc, &c, e);
+    if (r == 0)
+        yr_compiler_set_include_callback(c, refuse_include, NULL, NULL);
+    for (size_t i = 0; i < n && r == 0; i++) {
+        EVP_DigestUpdate(md, files[i].name, strlen(files[i].name) + 1);
+        EVP_DigestUpdate(md, files[i].text, strlen(files[i].text));
+        cc.name = files[i].name;
+        if (yr_compiler_add_string(c, files[i].text, NULL) > 0 || cc.failed) {
+            if (!cc.failed)
+                verr_set(e, -EINVAL, N_("%s: rule compile error"), files[i].name);
+            r = -EINVAL;
+        }
+    }
+    if (r == 0 && yr_compiler_get_rules(c, &sr->rules) != ERROR_SUCCESS)
+        r = verr_set(e, -ENOMEM, N_("out of memory"));
+    if (c)
+        yr_compiler_destroy(c);
+    unsigned int md_len = 0;
+    EVP_DigestFinal_ex(md, sr->version, &md_len);
+    EVP_MD_CTX_free(md);
+    return load_done(sr, r, ret);
 }
 
 void scan_rules_free(struct scan_rules *r)
@@ -284,4 +358,27 @@ size_t scan_rules_n_rules(const struct scan_rules *r)
 const uint8_t *scan_rules_version(const struct scan_rules *r)
 {
     return r->version;
+}
+
+bool scan_bundle_name_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > SCAN_BUNDLE_NAME_MAX || s[0] == '/')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-' || c == '/'))
+            return false;
+    }
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && s[e] != '/')
+            e++;
+        if (e == i || (e - i == 1 && s[i] == '.') || (e - i == 2 && s[i] == '.' && s[i + 1] == '.'))
+            return false;
+        i = e + 1;
+        if (e == len - 1)
+            return false; /* trailing '/' */
+    }
+    return true;
 }

@@ -43,6 +43,23 @@ int scan_rules_load(const char *const *paths, size_t n, struct scan_rules **ret,
 int scan_rules_load_cached(const char *const *paths, size_t n, const char *cache_dir,
                            struct scan_rules **ret, struct verr *e) WUR;
 
+/* One rule source held in memory (a bundle file from vigild). */
+struct scan_rule_text {
+    const char *name; /* named in compile errors: "name:line: ..." */
+    const char *text; /* NUL-terminated YARA source */
+};
+
+/*
+ * Compile files[0..n) in order into one default namespace, as
+ * scan_rules_load does with files. `include` is refused (a compile error):
+ * every file must be given. The version covers the libyara version and each
+ * name and text. Returns 0 with *ret, -EINVAL (a compile error: e names
+ * file and line), -ENODATA (n == 0), -E2BIG (more than SCAN_RULES_MAX_FILES
+ * files), -ENOMEM. The caller bounds the texts' sizes.
+ */
+int scan_rules_load_mem(const struct scan_rule_text *files, size_t n, struct scan_rules **ret,
+                        struct verr *e) WUR;
+
 /* Accepts NULL. */
 void scan_rules_free(struct scan_rules *r);
 
@@ -56,5 +73,12 @@ size_t scan_rules_n_rules(const struct scan_rules *r);
 /* SHA-256 over the rule files' names and contents in compile order and the
  * libyara version: changes whenever the rules do. */
 const uint8_t *scan_rules_version(const struct scan_rules *r);
+
+/* A file name inside a rule or hash bundle (store/malware.h), as vigild
+ * accepts it and the agent writes it under its state directory: 1..255 of
+ * [A-Za-z0-9._/-], relative, without empty, "." or ".." components or a
+ * trailing '/'. */
+#define SCAN_BUNDLE_NAME_MAX 255
+bool scan_bundle_name_ok(const char *s, size_t len);
 
 #endif

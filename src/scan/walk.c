@@ -210,6 +210,11 @@ static void *worker_main(void *arg)
 
 /* ---- the walking thread ---- */
 
+static bool walk_cancelled(const struct walk_opts *o)
+{
+    return o->cancel && atomic_load_explicit(o->cancel, memory_order_relaxed);
+}
+
 static bool excluded(const struct walk_opts *o, const char *path, const char *name)
 {
     for (size_t i = 0; i < o->n_exclude; i++) {
@@ -427,7 +432,7 @@ static void walk_root(struct walker *wk, const char *root)
     close(fd);
     while (wk->stack.n > 0) {
         struct level *top = &wk->stack.items[wk->stack.n - 1];
-        if (top->pos >= top->names_len) {
+        if (top->pos >= top->names_len || walk_cancelled(w->o)) {
             close(top->fd);
             free(top->names);
             wk->stack.n--;
@@ -485,7 +490,7 @@ int walk_run(const char *const *roots, size_t n_roots, const struct walk_opts *o
         struct walker wk = {.w = &w, .path = BUF_INIT(PATH_CAP)};
         unsigned want = o->max_depth ? MIN(o->max_depth, WALK_MAX_DEPTH) : WALK_DEFAULT_DEPTH;
         wk.max_depth = depth_limit(want, w.q_cap + n_threads);
-        for (size_t i = 0; i < n_roots; i++)
+        for (size_t i = 0; i < n_roots && !walk_cancelled(o); i++)
             walk_root(&wk, roots[i]);
         VEC_FREE(&wk.stack);
         buf_release(&wk.path);

@@ -13,6 +13,7 @@
 #ifndef VIGIL_SCAN_WALK_H
 #define VIGIL_SCAN_WALK_H
 
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include "base/common.h"
@@ -70,6 +71,9 @@ struct walk_opts {
     bool report_clean;    /* call on_result for clean files too */
     bool count_only;      /* only count files and bytes found: nothing is opened or scanned */
     unsigned progress_ms; /* 0: 250 */
+    /* May be NULL. Once it reads true the walk stops listing (files
+     * already queued are still scanned) and walk_run returns 0. */
+    const atomic_bool *cancel;
     /* Called one at a time (never concurrently) from any thread. */
     void (*on_result)(const struct scan_result *r, const struct stat *st, void *ud);
     void (*on_error)(const char *path, enum walk_err kind, int err, void *ud);

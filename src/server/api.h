@@ -60,6 +60,17 @@ void api_coverage(struct req *r);
 void api_agent_tasks_create(struct req *r);
 void api_agent_tasks_list(struct req *r);
 
+/* api_malware.c: scan bundles, scans, malware findings, scan coverage. */
+void api_scan_bundles_add(struct req *r);
+void api_scan_bundles_list(struct req *r);
+void api_scans_list(struct req *r);
+void api_malware_list(struct req *r);
+void api_malware_get(struct req *r);
+void api_malware_update(struct req *r);
+void api_malware_remove(struct req *r);
+void api_malware_restore(struct req *r);
+void api_scan_coverage(struct req *r);
+
 /* Wrap a store list as {"items": [...]} (an object is passed through);
  * NULL becomes an empty list. Steals v. */
 json_t *api_items(json_t *v);

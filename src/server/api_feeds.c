@@ -1,5 +1,6 @@
 /* /api/v1/feeds: feeds, imports of a new version, versions and diffs. */
 #include "server/api.h"
+#include "server/ingest.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +135,7 @@ void api_feeds_import(struct req *r)
         return;
     }
     r->srv->metrics.imports[IMPORT_OK]++;
+    ingest_kick_all(r->srv->ingest); /* new botnet findings queue priority scans */
     if (!json_is_object(res)) {
         json_decref(res);
         res = json_object();

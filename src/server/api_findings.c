@@ -67,21 +67,13 @@ void api_findings_get(struct req *r)
 
 void api_findings_update(struct req *r)
 {
-    static const char *const fields[] = {"status", "comment", NULL};
-    const char *status = NULL, *comment = NULL;
+    const char *status, *comment;
     struct verr err;
     json_t *o;
     int rc;
 
-    if (req_json_object(r, &o) < 0)
-        return;
-    if (req_fields_known(r, o, fields) < 0 || req_field_str(r, o, "status", 32, &status) < 0 ||
-        req_field_str(r, o, "comment", COMMENT_MAX, &comment) < 0)
+    if (req_status_change(r, COMMENT_MAX, &o, &status, &comment) < 0)
         goto out;
-    if (!status) {
-        (void)req_missing(r, "status");
-        goto out;
-    }
     verr_init(&err);
     rc = store_finding_update(r->srv->store, &r->actor, r->id, status, comment, &err);
     if (rc < 0)

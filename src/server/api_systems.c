@@ -1,5 +1,6 @@
 /* /api/v1/systems: information systems (hệ thống thông tin). */
 #include "server/api.h"
+#include "server/ingest.h"
 
 #include <stdio.h>
 
@@ -89,6 +90,7 @@ void api_systems_create(struct req *r)
         reply_store_error(r, rc, &err);
         goto out;
     }
+    ingest_kick_all(r->srv->ingest); /* its botnet findings queue priority scans */
     sys = store_system_get(r->srv->store, id);
     if (!sys) {
         reply_problem(r, 404, NULL, "no system with id %lld", (long long)id);

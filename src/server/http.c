@@ -59,6 +59,15 @@ static const struct route routes[] = {
     {EVHTTP_REQ_GET, "agents", ROLE_VIEWER, api_agents_list},
     {EVHTTP_REQ_GET, "agents/{id}", ROLE_VIEWER, api_agents_get},
     {EVHTTP_REQ_POST, "agents/{id}/revoke", ROLE_ADMIN, api_agents_revoke},
+    {EVHTTP_REQ_POST, "scan-bundles", ROLE_ADMIN, api_scan_bundles_add},
+    {EVHTTP_REQ_GET, "scan-bundles", ROLE_VIEWER, api_scan_bundles_list},
+    {EVHTTP_REQ_GET, "scans", ROLE_VIEWER, api_scans_list},
+    {EVHTTP_REQ_GET, "malware", ROLE_VIEWER, api_malware_list},
+    {EVHTTP_REQ_GET, "malware/{id}", ROLE_VIEWER, api_malware_get},
+    {EVHTTP_REQ_PATCH, "malware/{id}", ROLE_ANALYST, api_malware_update},
+    {EVHTTP_REQ_POST, "malware/{id}/remove", ROLE_ANALYST, api_malware_remove},
+    {EVHTTP_REQ_POST, "malware/{id}/restore", ROLE_ANALYST, api_malware_restore},
+    {EVHTTP_REQ_GET, "scan-coverage", ROLE_VIEWER, api_scan_coverage},
 };
 
 enum role role_parse(const char *s)
@@ -171,6 +180,8 @@ const char *http_reason(int status)
         return "OK";
     case 201:
         return "Created";
+    case 202:
+        return "Accepted";
     case 204:
         return "No Content";
     case 400:
@@ -387,6 +398,23 @@ int req_missing(struct req *r, const char *key)
 {
     reply_problem(r, 422, NULL, "field '%s' is required", key);
     return -EINVAL;
+}
+
+int req_status_change(struct req *r, size_t comment_max, json_t **ret_o, const char **ret_status,
+                      const char **ret_comment)
+{
+    static const char *const fields[] = {"status", "comment", NULL};
+    int rc;
+
+    *ret_o = NULL;
+    *ret_status = *ret_comment = NULL;
+    if ((rc = req_json_object(r, ret_o)) < 0)
+        return rc;
+    if ((rc = req_fields_known(r, *ret_o, fields)) < 0 ||
+        (rc = req_field_str(r, *ret_o, "status", 32, ret_status)) < 0 ||
+        (rc = req_field_str(r, *ret_o, "comment", comment_max, ret_comment)) < 0)
+        return rc;
+    return *ret_status ? 0 : req_missing(r, "status");
 }
 
 int req_json_object(struct req *r, json_t **ret)

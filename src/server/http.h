@@ -114,5 +114,10 @@ int req_field_int(struct req *r, json_t *o, const char *key, int64_t min, int64_
 int req_fields_known(struct req *r, json_t *o, const char *const *allowed) WUR;
 /* Reply 422 "field X is required" and return -EINVAL. */
 int req_missing(struct req *r, const char *key);
+/* A status change body {"status" (required), "comment" (optional, at most
+ * comment_max bytes)}: the strings point into *ret_o (json_decref it after
+ * use, also on failure). */
+int req_status_change(struct req *r, size_t comment_max, json_t **ret_o, const char **ret_status,
+                      const char **ret_comment) WUR;
 
 #endif

@@ -25,6 +25,7 @@
 #include "server/server.h"
 #include "store/agent.h"
 #include "store/event.h"
+#include "store/malware.h"
 #include "wire/msg.h"
 #include "wire/proto.h"
 
@@ -55,6 +56,7 @@ struct conn {
     char peer[PEER_MAX];    /* address:port, for the log */
     char peer_ip[PEER_MAX]; /* address alone, for the registry */
     char version[MSG_VERSION_MAX];
+    int64_t bundle_v[2]; /* scan bundles the agent holds: rules, hashes */
     struct frame_hdr hdr;
     bool have_hdr;
     struct buf payload;
@@ -187,6 +189,32 @@ static void conn_protocol_error(struct conn *c, const char *detail)
     conn_close_error(c, MSG_ERR_PROTOCOL, detail);
 }
 
+/* A scan task carries the scan bundles newer than those the agent holds
+ * (store/malware.h): args + {"bundle": {"rules": {...}, "hashes": {...}}}.
+ * Returns the args to send (a new reference). */
+static json_t *with_bundles(struct conn *c, json_t *args, int64_t sent_v[2])
+{
+    static const char *const kinds[2] = {"rules", "hashes"};
+    struct store *s = c->ing->srv->store;
+    json_t *out = json_deep_copy(args), *bundle = json_object();
+
+    for (int k = 0; k < 2; k++) {
+        sent_v[k] = c->bundle_v[k];
+        if (store_scan_bundle_version(s, kinds[k]) <= c->bundle_v[k])
+            continue;
+        json_t *b = store_scan_bundle_latest(s, kinds[k]);
+        if (!b)
+            continue;
+        sent_v[k] = json_integer_value(json_object_get(b, "version"));
+        json_object_set_new(bundle, kinds[k], b);
+    }
+    if (json_object_size(bundle))
+        json_object_set_new(out, "bundle", bundle);
+    else
+        json_decref(bundle);
+    return out;
+}
+
 static void send_tasks(struct conn *c)
 {
     struct store *s = c->ing->srv->store;
@@ -196,15 +224,21 @@ static void send_tasks(struct conn *c)
     json_array_foreach(tasks, i, t)
     {
         struct msg_task m = {0};
-        struct buf p = BUF_INIT(1 << 20);
+        struct buf p = BUF_INIT(PROTO_MAX_RAW);
+        int64_t sent_v[2] = {c->bundle_v[0], c->bundle_v[1]};
         struct verr err;
         verr_init(&err);
         m.task_id = (uint64_t)json_integer_value(json_object_get(t, "task_id"));
         m.verb = msg_verb_parse(json_string_value(json_object_get(t, "verb")));
-        m.args = json_object_get(t, "args");
-        if (msg_task_encode(&p, &m) == 0 && conn_send(c, FRAME_TASK, &p) &&
-            store_task_mark_sent(s, (int64_t)m.task_id, &err) < 0)
-            log_kv(LOG_LVL_ERROR, "cannot mark a task sent", "error", err.msg, NULL);
+        m.args = m.verb == MSG_VERB_SCAN ? with_bundles(c, json_object_get(t, "args"), sent_v)
+                                         : json_incref(json_object_get(t, "args"));
+        if (msg_task_encode(&p, &m) == 0 && conn_send(c, FRAME_TASK, &p)) {
+            c->bundle_v[0] = sent_v[0];
+            c->bundle_v[1] = sent_v[1];
+            if (store_task_mark_sent(s, (int64_t)m.task_id, &err) < 0)
+                log_kv(LOG_LVL_ERROR, "cannot mark a task sent", "error", err.msg, NULL);
+        }
+        json_decref(m.args);
         buf_release(&p);
     }
     json_decref(tasks);
@@ -238,6 +272,8 @@ static void on_hello(struct conn *c, struct verr *err)
         return;
     }
     snprintf(c->version, sizeof(c->version), "%s", h.version);
+    c->bundle_v[0] = h.rules_version;
+    c->bundle_v[1] = h.hashes_version;
     seen(c, h.time_ms);
     w.time_ms = vtime_now_ms();
     w.acked_seq = (uint64_t)store_event_acked_seq(c->ing->srv->store, c->agent_id);
@@ -536,6 +572,7 @@ static bool on_frame(struct conn *c)
             return false;
         }
         seen(c, h.time_ms);
+        send_tasks(c); /* tasks queued by vigild itself (priority scans) */
         return true;
     }
     case FRAME_TASK_RESULT:
@@ -855,6 +892,16 @@ void ingest_free(struct ingest *ing)
         evconnlistener_free(ing->listener);
     SSL_CTX_free(ing->ctx);
     free(ing);
+}
+
+void ingest_kick_all(struct ingest *ing)
+{
+    struct conn *c;
+    if (!ing)
+        return;
+    LIST_FOREACH(c, &ing->conns, link)
+    if (c->state == CONN_READY)
+        send_tasks(c);
 }
 
 void ingest_kick(struct ingest *ing, int64_t agent_id)

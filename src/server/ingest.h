@@ -44,6 +44,10 @@ void ingest_free(struct ingest *ing);
 /* Send agent_id's queued tasks now if it is connected (after a task is
  * queued through the API). */
 void ingest_kick(struct ingest *ing, int64_t agent_id);
+/* The same for every connected agent: after a change that may have queued
+ * tasks for any of them (a botnet finding queues priority scans). Agents
+ * also get their queued tasks with every heartbeat. */
+void ingest_kick_all(struct ingest *ing);
 /* Run retention once now; returns the number of events deleted or a
  * negative code. */
 int64_t ingest_retention_run(struct ingest *ing);

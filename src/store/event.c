@@ -7,6 +7,7 @@
 #include "base/vec.h"
 #include "base/vtime.h"
 #include "store/event_int.h"
+#include "store/malware.h"
 #include "store/store_int.h"
 
 #define DAY_MS         86400000LL
@@ -44,31 +45,48 @@ static json_t *item_delta(json_t *event, json_t *inv)
     return json_pack("{s:{s:[O]}}", removed ? "removed" : "added", cat, item);
 }
 
-/* An inventory event just stored: apply the document it carries. A
- * document that does not apply leaves the inventory as it was (the event
- * itself is kept): -EINVAL only for the caller to ignore. */
-static int apply_inventory_event(struct store *s, int64_t agent_id, const struct event_in *e,
+/* An inventory event just stored (doc: its parsed document, may be NULL):
+ * apply the document it carries. A document that does not apply leaves the
+ * inventory as it was (the event itself is kept): -EINVAL only for the
+ * caller to ignore. */
+static int apply_inventory_event(struct store *s, int64_t agent_id, bool delta, json_t *doc,
                                  struct verr *err)
 {
-    bool delta;
-    json_t *doc, *inv, *d = NULL;
+    json_t *inv = json_object_get(doc, "inventory"), *d = NULL;
+    int rc;
+
+    if (delta && json_object_get(inv, "category"))
+        inv = d = item_delta(doc, inv);
+    rc = json_is_object(inv) ? inventory_apply_locked(s, agent_id, inv, delta, err) : -EINVAL;
+    json_decref(d);
+    return rc;
+}
+
+/* A newly stored event whose dataset the store acts on (inventory, scans,
+ * malware): parse its document once and hand it over. */
+static int apply_event(struct store *s, int64_t agent_id, const struct event_in *e,
+                       struct verr *err)
+{
+    enum { NONE, SNAPSHOT, DELTA, MALWARE } what = NONE;
+    json_t *doc;
     int rc;
 
     if (!e->dataset)
         return 0;
     if (strcmp(e->dataset, INVENTORY_SNAPSHOT) == 0)
-        delta = false;
+        what = SNAPSHOT;
     else if (strcmp(e->dataset, INVENTORY_DELTA) == 0)
-        delta = true;
-    else
+        what = DELTA;
+    else if (strcmp(e->dataset, "vigil.scan") == 0 || strcmp(e->dataset, "vigil.malware") == 0)
+        what = MALWARE;
+    if (what == NONE)
         return 0;
     doc =
         json_loadb(e->doc, e->doc_len ? e->doc_len : strlen(e->doc), JSON_REJECT_DUPLICATES, NULL);
-    inv = json_object_get(doc, "inventory");
-    if (delta && json_object_get(inv, "category"))
-        inv = d = item_delta(doc, inv);
-    rc = json_is_object(inv) ? inventory_apply_locked(s, agent_id, inv, delta, err) : -EINVAL;
-    json_decref(d);
+    if (what == MALWARE)
+        rc = doc ? st_malware_event(s, agent_id, e->dataset, doc, err) : -EINVAL;
+    else
+        rc = apply_inventory_event(s, agent_id, what == DELTA, doc, err);
     json_decref(doc);
     return rc;
 }
@@ -136,7 +154,7 @@ static int insert_locked(struct store *s, struct event_batch *b, int64_t now_ms,
         if (ids->first == 0)
             ids->first = ids->last;
         b->n_new++;
-        if (apply_inventory_event(s, b->agent_id, e, err) == -EIO)
+        if (apply_event(s, b->agent_id, e, err) == -EIO)
             return -EIO;
     }
     if (b->n > 0) {
@@ -345,7 +363,7 @@ int store_event_retention(struct store *s, const int days[6], json_t *agents, in
     sqlite3_stmt *st;
     int rc = 0;
 
-    if ((rc = agent_addrs_load(s, agents, &aa, err)) < 0)
+    if ((rc = agent_addrs_load(s, agents, 0, &aa, err)) < 0)
         return rc;
     st = st_get(s, "SELECT agent_id FROM agent_seq ORDER BY agent_id", err);
     if (!st) {

@@ -29,8 +29,9 @@ struct agent_addrs {
     VEC(struct agent_addr) v;
 };
 /* Every agent's addresses: agents is the registry's items ({"id", "addr"},
- * may be NULL), plus every inventory's interface addresses. */
-int agent_addrs_load(struct store *s, json_t *agents, struct agent_addrs *ret,
+ * may be NULL), plus every inventory's interface addresses; with only > 0,
+ * only that agent's inventory addresses. */
+int agent_addrs_load(struct store *s, json_t *agents, int64_t only, struct agent_addrs *ret,
                      struct verr *err) WUR;
 void agent_addrs_release(struct agent_addrs *aa);
 /* The security levels (bit l for level l) of the systems containing one of

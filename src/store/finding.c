@@ -11,6 +11,8 @@
  *   listed, false_positive      -> stays so (last_listed moves on)
  *   not listed, open|in_progress -> resolved by "system"
  * priority = 10 * level + min(streak - 1, 9).
+ * A finding that becomes open (new, reopened by a list or by an analyst)
+ * queues a priority malware scan of the agents inside its range.
  */
 #include <string.h>
 
@@ -20,6 +22,7 @@
 #include "base/vec.h"
 #include "base/vtime.h"
 #include "intel/ipset.h"
+#include "store/malware_int.h"
 #include "store/store_int.h"
 
 #define SYSTEM_ACTOR "system"
@@ -66,6 +69,14 @@ static int history_add(struct store *s, int64_t finding_id, const struct actor *
     sqlite3_bind_text(st, 6, to, -1, SQLITE_STATIC);
     st_bind_text(st, 7, comment);
     return st_done(s, st, err);
+}
+
+/* The last history row: findings opened after it get their hosts' priority
+ * malware scans from malware_botnet_scan(), one statement for a whole
+ * import or registration. */
+static int64_t history_mark(struct store *s)
+{
+    return st_int(s, "SELECT coalesce(max(id), 0) FROM finding_history", -1, 0);
 }
 
 /* A new open finding and its first history row. */
@@ -375,6 +386,7 @@ int finding_match_version(struct store *s, int64_t feed_id, const char *feed_nam
     struct listing L = {version_id, prev_version_id, c_listed, c_again};
     strmap_init(&map);
 
+    int64_t mark = history_mark(s);
     int r = matcher_load(s, &m, err);
     if (r < 0)
         goto out;
@@ -459,6 +471,8 @@ int finding_match_version(struct store *s, int64_t feed_id, const char *feed_nam
             goto out;
         mc.n_resolved++;
     }
+    if ((r = malware_botnet_scan(s, mark, NULL, err)) < 0)
+        goto out;
     *ret = mc;
 out:
     matcher_release(&m);
@@ -610,7 +624,7 @@ int finding_match_system(struct store *s, int64_t system_id, int level, struct v
                                err);
     if (!fst)
         return -EIO;
-    int64_t total = 0;
+    int64_t total = 0, mark = history_mark(s);
     int r = 0;
     while (r == 0 && sqlite3_step(fst) == SQLITE_ROW) {
         struct sys_match sm = {
@@ -649,6 +663,8 @@ int finding_match_system(struct store *s, int64_t system_id, int level, struct v
         total += sm.n;
     }
     sqlite3_reset(fst);
+    if (r == 0 && total > 0)
+        r = malware_botnet_scan(s, mark, NULL, err);
     if (r == 0 && ret_n)
         *ret_n = total;
     return r;
@@ -909,7 +925,9 @@ int store_finding_update(struct store *s, const struct actor *who, int64_t id, c
         goto fail;
     struct actor sys = {0};
     snprintf(sys.name, sizeof(sys.name), SYSTEM_ACTOR);
-    if ((r = history_add(s, id, who ? who : &sys, from, status, comment, err)) < 0)
+    int64_t mark = history_mark(s);
+    if ((r = history_add(s, id, who ? who : &sys, from, status, comment, err)) < 0 ||
+        (strcmp(status, "open") == 0 && (r = malware_botnet_scan(s, mark, NULL, err)) < 0))
         goto fail;
     json_t *detail = json_pack("{s:s, s:s, s:s?}", "from", from, "to", status, "comment",
                                comment && *comment ? comment : NULL);

@@ -316,7 +316,8 @@ static bool addr_from_text(const char *text, struct agent_addr *ret)
     return true;
 }
 
-int agent_addrs_load(struct store *s, json_t *agents, struct agent_addrs *ret, struct verr *err)
+int agent_addrs_load(struct store *s, json_t *agents, int64_t only, struct agent_addrs *ret,
+                     struct verr *err)
 {
     struct agent_addrs aa = {VEC_INIT};
     size_t i;
@@ -330,11 +331,13 @@ int agent_addrs_load(struct store *s, json_t *agents, struct agent_addrs *ret, s
         if (x.agent_id > 0 && addr_from_text(json_string_value(json_object_get(a, "addr")), &x))
             VEC_PUSH(&aa.v, x);
     }
-    st = st_get(s, "SELECT agent_id, family, addr FROM inventory_addrs", err);
+    st = st_get(
+        s, "SELECT agent_id, family, addr FROM inventory_addrs WHERE ?1 = 0 OR agent_id = ?1", err);
     if (!st) {
         VEC_FREE(&aa.v);
         return -EIO;
     }
+    sqlite3_bind_int64(st, 1, only);
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct agent_addr x = {0};
         int n = sqlite3_column_bytes(st, 2);
@@ -452,7 +455,7 @@ int store_coverage(struct store *s, json_t *agents, int64_t now, json_t **ret, s
         if (agent_reporting(a, now))
             json_array_append(reporting, json_object_get(a, "id"));
     }
-    if ((rc = agent_addrs_load(s, agents, &aa, err)) < 0)
+    if ((rc = agent_addrs_load(s, agents, 0, &aa, err)) < 0)
         goto out;
     st = st_get(s, "SELECT id, name, level, unit_id FROM systems ORDER BY id", err);
     if (!st) {

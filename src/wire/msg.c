@@ -181,9 +181,21 @@ int msg_hello_encode(struct buf *out, const struct msg_hello *m)
         !text_ok(m->version, strlen(m->version), MSG_VERSION_MAX, printable_char) ||
         !text_ok(m->hostname, strlen(m->hostname), MSG_HOSTNAME_MAX, printable_char))
         return -EINVAL;
+    if (m->rules_version < 0 || m->hashes_version < 0)
+        return -EINVAL;
     return dump_to(out,
-                   json_pack("{s:s, s:s, s:s, s:I}", "agent_id", m->agent_id, "version", m->version,
-                             "hostname", m->hostname, "time_ms", (json_int_t)m->time_ms));
+                   json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "agent_id", m->agent_id, "version",
+                             m->version, "hostname", m->hostname, "time_ms", (json_int_t)m->time_ms,
+                             "rules_version", (json_int_t)m->rules_version, "hashes_version",
+                             (json_int_t)m->hashes_version));
+}
+
+/* An optional integer member: absent is 0 (an older peer). */
+static int get_opt_int(const json_t *o, const char *key, int64_t lo, int64_t hi, int64_t *ret,
+                       const char *what, struct verr *err)
+{
+    *ret = 0;
+    return json_object_get(o, key) ? get_int(o, key, lo, hi, ret, what, err) : 0;
 }
 
 static int hello_fill(const json_t *o, void *ret, const char *what, struct verr *err)
@@ -194,7 +206,9 @@ static int hello_fill(const json_t *o, void *ret, const char *what, struct verr 
         (r = get_text(o, "version", m.version, sizeof(m.version), printable_char, what, err)) < 0 ||
         (r = get_text(o, "hostname", m.hostname, sizeof(m.hostname), printable_char, what, err)) <
             0 ||
-        (r = get_int(o, "time_ms", INT64_MIN, INT64_MAX, &m.time_ms, what, err)) < 0)
+        (r = get_int(o, "time_ms", INT64_MIN, INT64_MAX, &m.time_ms, what, err)) < 0 ||
+        (r = get_opt_int(o, "rules_version", 0, INT64_MAX, &m.rules_version, what, err)) < 0 ||
+        (r = get_opt_int(o, "hashes_version", 0, INT64_MAX, &m.hashes_version, what, err)) < 0)
         return r;
     *(struct msg_hello *)ret = m;
     return 0;

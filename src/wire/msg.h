@@ -38,6 +38,10 @@ struct msg_hello {
     char version[MSG_VERSION_MAX];
     char hostname[MSG_HOSTNAME_MAX];
     int64_t time_ms; /* agent wall clock, ms since the epoch */
+    /* The scan bundles the agent holds (store/malware.h), 0 none; optional
+     * on the wire (absent: 0). vigild sends a newer bundle with the next
+     * scan task. */
+    int64_t rules_version, hashes_version;
 };
 
 /* server -> agent, answer to HELLO. */

@@ -20,7 +20,9 @@
  * allocation).
  *
  * Exchange:
- *   agent  -> HELLO   {"agent_id", "version", "hostname", "time_ms"}
+ *   agent  -> HELLO   {"agent_id", "version", "hostname", "time_ms",
+ *                      "rules_version", "hashes_version"}  (the last two
+ *                      optional: the scan bundles the agent holds)
  *   server -> WELCOME {"time_ms", "acked_seq", "heartbeat_s"}  (acked_seq: the
  *                      highest seq vigild has stored for this agent, 0 none)
  *   agent  -> BATCH   {"first_seq", "last_seq", "n"}\n{event}\n{event}...

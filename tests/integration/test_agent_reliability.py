@@ -10,8 +10,8 @@ that receive lines at a steady rate while:
   3. the log is rotated by rename and by copytruncate while it runs.
 Afterwards the store (GET /api/v1/events) holds exactly the lines written
 to each file, each once. Then tasks go down the same connection: an
-"inventory" task is done (the inventory is stored), "scan" is answered
-"unsupported".
+"inventory" task is done (the inventory is stored), "collect" (forensics,
+not in this agent) is answered "unsupported".
 """
 import json
 import os
@@ -232,7 +232,7 @@ def main(c):
         st, _, _ = srv.json("POST", "/api/v1/agents/%s/tasks" % aid, {"verb": "inventory"},
                             token=srv.admin_token)
         c.check("inventory task queued", st == 201, str(st))
-        st, _, _ = srv.json("POST", "/api/v1/agents/%s/tasks" % aid, {"verb": "scan"},
+        st, _, _ = srv.json("POST", "/api/v1/agents/%s/tasks" % aid, {"verb": "collect"},
                             token=srv.admin_token)
         deadline = time.monotonic() + 30
         statuses, results = {}, {}
@@ -242,13 +242,13 @@ def main(c):
             statuses = {t.get("verb"): t.get("status") for t in items}
             results = {t.get("verb"): json.dumps(t.get("result")) for t in items}
             if statuses.get("inventory") not in (None, "queued", "sent") and \
-                    statuses.get("scan") not in (None, "queued", "sent"):
+                    statuses.get("collect") not in (None, "queued", "sent"):
                 break
             time.sleep(0.5)
         c.check("inventory task done", statuses.get("inventory") == "done", str(statuses))
-        c.check("scan task answered unsupported",
-                statuses.get("scan") == "failed" and "unsupported" in results.get("scan", ""),
-                str(statuses) + " " + str(results.get("scan")))
+        c.check("collect task answered unsupported",
+                statuses.get("collect") == "failed" and "unsupported" in results.get("collect", ""),
+                str(statuses) + " " + str(results.get("collect")))
         st, _, doc = srv.json("GET", "/api/v1/hosts/%s/inventory?section=users" % aid,
                               token=srv.admin_token)
         names = [u.get("name") for u in (doc or {}).get("items", [])]

@@ -22,8 +22,9 @@ static void test_open_creates_dir_0700_and_wal(void **state)
     assert_int_equal(stat(db, &sb), 0);
     assert_int_equal(sb.st_mode & 077, 0);
     /* Schema 1: the foundation; 2: sightings from vigil-sensor; 3: agent
-     * events; 4: enrollment; 5: the events FTS index written per batch. */
-    assert_int_equal(store_schema_version(s), 5);
+     * events; 4: enrollment; 5: the events FTS index written per batch;
+     * 6: malware scanning. */
+    assert_int_equal(store_schema_version(s), 6);
     store_close(s);
 
     /* The file itself says WAL, independently of the store. */
@@ -47,7 +48,7 @@ static void test_reopen_is_idempotent(void **state)
     t->s = NULL;
     struct verr err = {0};
     assert_int_equal(store_open(t->dir, &t->s, &err), 0);
-    assert_int_equal(store_schema_version(t->s), 5);
+    assert_int_equal(store_schema_version(t->s), 6);
     assert_int_equal(stat_of(t, "units"), 1);
     assert_int_equal(stat_of(t, "systems"), 1);
     /* A third open changes nothing either. */
@@ -80,7 +81,7 @@ static void test_newer_schema_refused(void **state)
 
     /* Put it back so teardown can close a real store. */
     assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version = 6", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(raw);
     assert_int_equal(store_open(t->dir, &t->s, &err), 0);
 }

@@ -23,13 +23,31 @@ static void expect_json(const struct buf *b, const char *want)
 static void test_hello(void **state)
 {
     (void)state;
-    struct msg_hello h = {
-        .agent_id = "7", .version = "0.1.0", .hostname = "web-01", .time_ms = 1700000000123};
+    struct msg_hello h = {.agent_id = "7",
+                          .version = "0.1.0",
+                          .hostname = "web-01",
+                          .time_ms = 1700000000123,
+                          .rules_version = 4};
     struct buf b = BUF_INIT(0);
     assert_int_equal(msg_hello_encode(&b, &h), 0);
     expect_json(&b, "{\"agent_id\":\"7\",\"version\":\"0.1.0\",\"hostname\":\"web-01\","
-                    "\"time_ms\":1700000000123}");
+                    "\"time_ms\":1700000000123,\"rules_version\":4,\"hashes_version\":0}");
     struct msg_hello d;
+    assert_int_equal(msg_hello_decode(b.data, b.len, &d, &err), 0);
+    assert_true(d.rules_version == 4 && d.hashes_version == 0);
+    /* The bundle versions are optional (an older agent), never negative. */
+    assert_int_equal(msg_hello_decode(S("{\"agent_id\":\"a\",\"version\":\"v\",\"hostname\":"
+                                        "\"h\",\"time_ms\":1}"),
+                                      &d, &err),
+                     0);
+    assert_true(d.rules_version == 0 && d.hashes_version == 0);
+    assert_int_equal(msg_hello_decode(S("{\"agent_id\":\"a\",\"version\":\"v\",\"hostname\":"
+                                        "\"h\",\"time_ms\":1,\"hashes_version\":-1}"),
+                                      &d, &err),
+                     -EPROTO);
+    h.hashes_version = -2;
+    assert_int_equal(msg_hello_encode(&b, &h), -EINVAL);
+    h.hashes_version = 0;
     assert_int_equal(msg_hello_decode(b.data, b.len, &d, &err), 0);
     assert_string_equal(d.agent_id, "7");
     assert_string_equal(d.hostname, "web-01");
