@@ -41,6 +41,12 @@ if [ ! -f "$data/.sample-loaded" ]; then
     "$vigil" feed import sample/botnet-2026-11.csv --feed ais-botnet --date 2026-11-20
     touch "$data/.sample-loaded"
 fi
+if [ ! -f "$data/.sample-rules-loaded" ]; then
+    # A YARA bundle for the agents (vigil rules list); agents enrolled later get it
+    # with their first scan task.
+    "$vigil" rules import --kind rules sample/rules >/dev/null
+    touch "$data/.sample-rules-loaded"
+fi
 
 cat <<MSG
 
@@ -54,6 +60,8 @@ Dùng dòng lệnh / use the command line:
   $vigil finding list
   $vigil system list
   $vigil feed diff ais-botnet
+  $vigil rules list
+  $vigil malware list
 
 Nhấn Ctrl-C để dừng / press Ctrl-C to stop.
 MSG

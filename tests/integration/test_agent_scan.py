@@ -298,6 +298,25 @@ def main(c):
                          {"verb": "scan", "args": {"mode": "everything"}})
         c.check("unknown mode refused", st == 422 or st == 400, "%s %s" % (st, doc))
 
+        # 4b. Memory: a process holding the marker is found by its pid (reading
+        # another process's memory needs root; otherwise the scan must still
+        # finish cleanly, counting the processes it could not read).
+        holder = subprocess.Popen([sys.executable, "-c",
+                                   "import time\nm = ('connect_' + 'back(') * 64\n"
+                                   "time.sleep(120)"])
+        try:
+            time.sleep(0.5)
+            tid = queue_scan({"mode": "memory"})
+            t = wait_for(task_done(tid), 120)
+            c.check("memory scan done", t is not None and t["status"] == "done", str(t))
+            st, _, doc = api("GET", "/api/v1/events?dataset=vigil.malware&limit=1000")
+            pids = [e["event"].get("process", {}).get("pid") for e in doc.get("items", [])]
+            if os.geteuid() == 0:
+                c.check("memory scan found the holder process", holder.pid in pids, str(pids))
+        finally:
+            holder.kill()
+            holder.wait(10)
+
         # 5. The bundles went once; a restarted agent reports what it holds.
         log = agent.text()
         c.check("bundles received once each",

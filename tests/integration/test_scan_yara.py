@@ -156,6 +156,24 @@ def main():
                   (st0.st_mode, st0.st_uid, st0.st_mtime_ns, st0.st_size))
             with open(target) as f:
                 check("restore bytes", f.read() == eicar())
+
+        # The sample rules `make run` hands to vigild compile and find what
+        # they describe, as yara does.
+        sdir = os.path.join(tmp, "sample")
+        os.makedirs(sdir)
+        with open(os.path.join(sdir, "shell.php"), "w") as f:
+            f.write("<?php @eval($_POST['c']); ?>\n")
+        with open(os.path.join(sdir, "page.php"), "w") as f:
+            f.write("<?php echo 'eval is mentioned here'; ?>\n")
+        srules = os.path.join(SRC, "sample", "rules", "vigil-sample.yar")
+        v = run([VIGIL, "scan", sdir, "--rules", srules, "--json"])
+        y = run(["yara", "-r", srules, sdir])
+        got = vigil_matches(v.stdout)
+        check("sample rules: the web shell only",
+              got == {(os.path.join(sdir, "shell.php"), "Vigil_Sample_PHP_Eval_Request")},
+              v.stdout + v.stderr)
+        check("sample rules: as yara", y.stdout.split() ==
+              ["Vigil_Sample_PHP_Eval_Request", os.path.join(sdir, "shell.php")], y.stdout)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
