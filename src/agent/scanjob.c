@@ -776,6 +776,7 @@ static bool run_job(struct scanjobs *sj, struct job *j)
         else if ((rc = memscan_run(sj->rules, NULL, 0, 0, on_process, &r, &ms, &e)) == 0) {
             st.n_files = ms.n_procs;
             st.n_err[WALK_ERR_UNREADABLE] = ms.n_denied + ms.n_failed;
+            st.n_err[WALK_ERR_TOO_BIG] = ms.n_too_big;
             st.n_err[WALK_ERR_VANISHED] = ms.n_vanished;
         }
     } else {

@@ -412,10 +412,11 @@ static void print_summary(struct scan_cmd *sc, const struct walk_stats *s,
         if (o && (sc->pids.n || sc->all_procs))
             json_object_set_new(
                 o, "processes",
-                json_pack("{s:I, s:I, s:I, s:I, s:I}", "scanned", (json_int_t)ms->n_procs,
+                json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "scanned", (json_int_t)ms->n_procs,
                           "detected", (json_int_t)ms->n_detected, "denied",
                           (json_int_t)ms->n_denied, "vanished", (json_int_t)ms->n_vanished,
-                          "failed", (json_int_t)ms->n_failed));
+                          "failed", (json_int_t)ms->n_failed, "too_big",
+                          (json_int_t)ms->n_too_big));
         if (o)
             json_line(o);
         return;
@@ -431,10 +432,10 @@ static void print_summary(struct scan_cmd *sc, const struct walk_stats *s,
             printf("  %-40s %llu\n", err_text(k), (unsigned long long)s->n_err[k]);
     if (sc->pids.n || sc->all_procs)
         printf(_("Processes: %llu scanned, %llu found, %llu not allowed (needs root), %llu "
-                 "exited, %llu failed.\n"),
+                 "exited, %llu failed, %llu too big.\n"),
                (unsigned long long)ms->n_procs, (unsigned long long)ms->n_detected,
                (unsigned long long)ms->n_denied, (unsigned long long)ms->n_vanished,
-               (unsigned long long)ms->n_failed);
+               (unsigned long long)ms->n_failed, (unsigned long long)ms->n_too_big);
 }
 
 static int parse_scan_opts(struct scan_cmd *sc, struct cli *c, int argc, char **argv,

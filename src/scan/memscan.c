@@ -47,11 +47,63 @@ static void read_comm(pid_t pid, char out[static 64])
         out[n - 1] = '\0';
 }
 
+/* The parent of pid from /proc/PID/stat (after the ")" that ends the
+ * command name, which may itself hold spaces and parentheses); 0 unknown. */
+static pid_t parent_of(pid_t pid)
+{
+    char path[64], buf[512];
+    if (snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid) >= (int)sizeof(path))
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    int ppid = 0;
+    if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+        return 0;
+    return (pid_t)ppid;
+}
+
+/* Bytes in pid's readable mappings (what libyara would read), from
+ * /proc/PID/maps; stops counting past cap. */
+static uint64_t readable_bytes(pid_t pid, uint64_t cap)
+{
+    char path[64], line[512];
+    uint64_t total = 0;
+    if (snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid) >= (int)sizeof(path))
+        return 0;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    while (total <= cap && fgets(line, sizeof(line), f)) {
+        unsigned long long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && perms[0] == 'r' && hi > lo)
+            total += hi - lo;
+        if (!strchr(line, '\n')) { /* a long line (a path): skip its rest */
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n')
+                ;
+        }
+    }
+    fclose(f);
+    return total;
+}
+
 static void scan_one(YR_SCANNER *s, struct ctx *c, pid_t pid, struct memscan_stats *st,
                      void (*on_result)(const struct memscan_result *, void *), void *ud)
 {
-    if (pid == getpid()) {
+    if (pid == getpid() || parent_of(pid) == getpid()) {
         st->n_skipped++;
+        return;
+    }
+    if (readable_bytes(pid, MEMSCAN_MAX_READABLE) > MEMSCAN_MAX_READABLE) {
+        st->n_too_big++;
         return;
     }
     struct memscan_result r = {.pid = pid};

@@ -15,6 +15,10 @@
 #include "scan/rules.h"
 
 #define MEMSCAN_MAX_HITS 64
+/* A process with more readable memory than this is counted, not scanned:
+ * the bound on one process's scan. Sanitizer builds map terabytes of
+ * readable shadow memory, which would take a scanner days. */
+#define MEMSCAN_MAX_READABLE ((uint64_t)64 << 30)
 
 struct memscan_result {
     pid_t pid;
@@ -30,7 +34,8 @@ struct memscan_stats {
     uint64_t n_denied;   /* EPERM/EACCES: not root, or protected */
     uint64_t n_vanished; /* exited before or while scanned */
     uint64_t n_failed;   /* other libyara errors, timeouts */
-    uint64_t n_skipped;  /* our own process */
+    uint64_t n_skipped;  /* our own process and its children (they may hold the rules) */
+    uint64_t n_too_big;  /* more readable memory than MEMSCAN_MAX_READABLE */
 };
 
 /*
