@@ -64,6 +64,8 @@ struct scanjobs {
     json_t *out; /* events waiting for the collector */
     int64_t rules_v, hashes_v;
     int64_t last_full, last_quick;
+    int64_t done_ids[SCANJOB_DONE_IDS]; /* finished tasks, a ring */
+    size_t n_done, done_at;
     bool stop, dirty;
     atomic_bool cancel;
     int efd;
@@ -162,10 +164,13 @@ static int save_locked(struct scanjobs *sj)
 
     for (size_t i = 0; i < sj->jobs.n; i++)
         json_array_append_new(jobs, job_json(sj->jobs.items[i]));
-    json_t *doc =
-        json_pack("{s:o, s:I, s:I, s:I, s:I}", "jobs", jobs, "last_full", (json_int_t)sj->last_full,
-                  "last_quick", (json_int_t)sj->last_quick, "rules_version",
-                  (json_int_t)sj->rules_v, "hashes_version", (json_int_t)sj->hashes_v);
+    json_t *done = json_array();
+    for (size_t i = 0; i < sj->n_done; i++)
+        json_array_append_new(done, json_integer((json_int_t)sj->done_ids[i]));
+    json_t *doc = json_pack("{s:o, s:I, s:I, s:I, s:I, s:o}", "jobs", jobs, "last_full",
+                            (json_int_t)sj->last_full, "last_quick", (json_int_t)sj->last_quick,
+                            "rules_version", (json_int_t)sj->rules_v, "hashes_version",
+                            (json_int_t)sj->hashes_v, "done_task_ids", done);
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (!text)
@@ -198,6 +203,12 @@ static void load_state(struct scanjobs *sj)
     sj->last_quick = json_integer_value(json_object_get(doc, "last_quick"));
     sj->rules_v = MAX(0, json_integer_value(json_object_get(doc, "rules_version")));
     sj->hashes_v = MAX(0, json_integer_value(json_object_get(doc, "hashes_version")));
+    json_array_foreach(json_object_get(doc, "done_task_ids"), i, j)
+    {
+        if (json_is_integer(j) && sj->n_done < SCANJOB_DONE_IDS)
+            sj->done_ids[sj->n_done++] = json_integer_value(j);
+    }
+    sj->done_at = sj->n_done % SCANJOB_DONE_IDS;
     json_array_foreach(json_object_get(doc, "jobs"), i, j)
     {
         struct job *job = job_from_json(j);
@@ -395,12 +406,18 @@ enum msg_task_status scanjobs_task(struct scanjobs *sj, const struct msg_task *t
     if (!(j = job_from_task(t, &why)))
         return refuse(ret_result, why);
     pthread_mutex_lock(&sj->mu);
+    /* vigild sends unanswered tasks again on a new connection: one held or
+     * finished here is not run twice (its events close it). */
+    bool seen = false;
     for (size_t i = 0; i < sj->jobs.n; i++)
-        if (sj->jobs.items[i]->task_id == j->task_id) { /* sent again: already queued */
-            pthread_mutex_unlock(&sj->mu);
-            job_free(j);
-            return SESSION_TASK_DEFERRED;
-        }
+        seen = seen || sj->jobs.items[i]->task_id == j->task_id;
+    for (size_t i = 0; i < sj->n_done; i++)
+        seen = seen || sj->done_ids[i] == j->task_id;
+    if (seen) {
+        pthread_mutex_unlock(&sj->mu);
+        job_free(j);
+        return SESSION_TASK_DEFERRED;
+    }
     bool full = sj->jobs.n >= SCANJOB_MAX_JOBS;
     pthread_mutex_unlock(&sj->mu);
     if (full) {
@@ -943,6 +960,11 @@ int scanjobs_poll(struct scanjobs *sj, int64_t now, agent_emit_fn emit, void *ct
     for (i = 0; i < sj->jobs.n;) {
         struct job *j = sj->jobs.items[i];
         if (j->done) {
+            if (j->task_id > 0) {
+                sj->done_ids[sj->done_at] = j->task_id;
+                sj->done_at = (sj->done_at + 1) % SCANJOB_DONE_IDS;
+                sj->n_done = MIN(sj->n_done + 1, (size_t)SCANJOB_DONE_IDS);
+            }
             job_free(j);
             memmove(&sj->jobs.items[i], &sj->jobs.items[i + 1],
                     (sj->jobs.n - i - 1) * sizeof(sj->jobs.items[0]));

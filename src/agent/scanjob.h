@@ -36,6 +36,7 @@
 #define SCANJOB_MAX_JOBS   64    /* accepted and not finished */
 #define SCANJOB_MAX_ALERTS 10000 /* detection events from one scan */
 #define SCANJOB_MAX_PATHS  64    /* paths in one task */
+#define SCANJOB_DONE_IDS   256   /* finished task ids remembered (vigild may resend) */
 
 struct scanjob_opts {
     const char *data_dir;

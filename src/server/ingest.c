@@ -215,10 +215,12 @@ static json_t *with_bundles(struct conn *c, json_t *args, int64_t sent_v[2])
     return out;
 }
 
-static void send_tasks(struct conn *c)
+/* Send the queued tasks; with_sent (a new connection): also those sent
+ * before and not answered. */
+static void send_tasks_ex(struct conn *c, bool with_sent)
 {
     struct store *s = c->ing->srv->store;
-    json_t *tasks = store_task_queued(s, c->agent_id, TASKS_PER_KICK), *t;
+    json_t *tasks = store_task_queued(s, c->agent_id, with_sent, TASKS_PER_KICK), *t;
     size_t i;
 
     json_array_foreach(tasks, i, t)
@@ -242,6 +244,11 @@ static void send_tasks(struct conn *c)
         buf_release(&p);
     }
     json_decref(tasks);
+}
+
+static void send_tasks(struct conn *c)
+{
+    send_tasks_ex(c, false);
 }
 
 static void seen(struct conn *c, int64_t agent_time_ms)
@@ -287,7 +294,7 @@ static void on_hello(struct conn *c, struct verr *err)
     c->state = CONN_READY;
     log_kv(LOG_LVL_INFO, "agent connected", "agent", want, "peer", c->peer, "version", c->version,
            NULL);
-    send_tasks(c);
+    send_tasks_ex(c, true);
 }
 
 static const char *obj_str(json_t *o, const char *a, const char *b)

@@ -122,9 +122,12 @@ int store_task_add(struct store *s, const struct actor *who, int64_t agent_id, c
 /* {"items": [task...]} newest first; task: {id, agent_id, verb, args,
  * status, created_at, sent_at, done_at, result}. */
 json_t *store_task_list(struct store *s, int64_t agent_id);
-/* Queued tasks of agent_id, priority scans first, then oldest first, as {task_id, verb, args}
- * objects (at most max); NULL on a database error. */
-json_t *store_task_queued(struct store *s, int64_t agent_id, size_t max);
+/* Queued tasks of agent_id, priority scans first, then oldest first, as
+ * {task_id, verb, args} objects (at most max); NULL on a database error.
+ * with_sent: also the tasks sent and not answered yet (a new connection
+ * resends them: the last one may have dropped a TASK frame; agents ignore
+ * a task they already hold). */
+json_t *store_task_queued(struct store *s, int64_t agent_id, bool with_sent, size_t max);
 int store_task_mark_sent(struct store *s, int64_t task_id, struct verr *err) WUR;
 /* Record a result (status "done" or "failed") of agent_id's task; -ENOENT
  * when the task is not that agent's. result is stored as JSON text. */

@@ -210,13 +210,13 @@ json_t *store_task_list(struct store *s, int64_t agent_id)
     return st_items(s, st, task_row);
 }
 
-json_t *store_task_queued(struct store *s, int64_t agent_id, size_t max)
+json_t *store_task_queued(struct store *s, int64_t agent_id, bool with_sent, size_t max)
 {
     struct verr err;
     sqlite3_stmt *st = st_get(s,
-                              "SELECT id, verb, args FROM tasks WHERE agent_id = ?"
-                              " AND status = 'queued'"
-                              " ORDER BY json_extract(args, '$.priority') IS 1 DESC, id LIMIT ?",
+                              "SELECT id, verb, args FROM tasks WHERE agent_id = ?1"
+                              " AND (status = 'queued' OR (?3 AND status = 'sent'))"
+                              " ORDER BY json_extract(args, '$.priority') IS 1 DESC, id LIMIT ?2",
                               &err);
     json_t *out;
 
@@ -224,6 +224,7 @@ json_t *store_task_queued(struct store *s, int64_t agent_id, size_t max)
         return NULL;
     sqlite3_bind_int64(st, 1, agent_id);
     sqlite3_bind_int64(st, 2, (int64_t)max);
+    sqlite3_bind_int(st, 3, with_sent);
     out = json_array();
     while (sqlite3_step(st) == SQLITE_ROW) {
         static const struct col_spec cols[] = {

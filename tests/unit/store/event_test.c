@@ -293,12 +293,16 @@ static void test_tasks(void **state)
     assert_int_equal(store_task_add(t->s, &t->alice, 4, "rm", NULL, &id, &err), -EINVAL);
     assert_int_equal(store_task_add(t->s, &t->alice, 4, "scan", NULL, &id, &err), 0);
     assert_int_equal(store_task_add(t->s, &t->alice, 4, "inventory", NULL, &id2, &err), 0);
-    json_t *q = store_task_queued(t->s, 4, 10);
+    json_t *q = store_task_queued(t->s, 4, false, 10);
     assert_int_equal(json_array_size(q), 2);
     json_decref(q);
     assert_int_equal(store_task_mark_sent(t->s, id, &err), 0);
-    q = store_task_queued(t->s, 4, 10);
+    q = store_task_queued(t->s, 4, false, 10);
     assert_int_equal(json_array_size(q), 1);
+    json_decref(q);
+    /* A new connection gets the sent, unanswered one again. */
+    q = store_task_queued(t->s, 4, true, 10);
+    assert_int_equal(json_array_size(q), 2);
     json_decref(q);
     /* Another agent cannot answer agent 4's task. */
     assert_int_equal(store_task_result(t->s, 5, id, "done", NULL, &err), -ENOENT);
