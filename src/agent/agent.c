@@ -392,6 +392,7 @@ static int open_sources(struct agent *a, struct verr *err)
             .full_every_s = c->scan_full_every_s,
             .quick_every_s = c->scan_quick_every_s,
             .progress_s = c->scan_progress_s,
+            .quarantine_days = c->scan_quarantine_days,
         };
         if ((rc = scanjobs_open(&so, &a->scans, err)) < 0)
             return rc;

@@ -56,6 +56,7 @@ static const struct key keys[] = {
     {"scan.quick_every_seconds", K_UINT, INT(scan_quick_every_s, 0, 366 * 86400)},
     {"scan.progress_seconds", K_UINT, INT(scan_progress_s, 1, 3600)},
     {"scan.quarantine_dir", K_PATH, FIELD(scan_quarantine_dir)},
+    {"scan.quarantine_days", K_UINT, INT(scan_quarantine_days, 0, 3650)},
 };
 
 static const char *const sections[] = {"server",    "spool",   "logs", "fim",
@@ -83,6 +84,7 @@ void agent_config_init(struct agent_config *c)
     c->scan_full_every_s = 7 * 86400;
     c->scan_quick_every_s = 86400;
     c->scan_progress_s = 30;
+    c->scan_quarantine_days = 30;
 }
 
 static void free_list(char **v, size_t n)

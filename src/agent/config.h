@@ -48,6 +48,7 @@ struct agent_config {
     unsigned scan_quick_every_s; /* 0: no scheduled quick scans */
     unsigned scan_progress_s;
     char *scan_quarantine_dir; /* NULL: <data_dir>/quarantine */
+    unsigned scan_quarantine_days;
 };
 
 /* Defaults; no allocation beyond the default data dir string. */

@@ -64,6 +64,7 @@ struct scanjobs {
     json_t *out; /* events waiting for the collector */
     int64_t rules_v, hashes_v;
     int64_t last_full, last_quick;
+    int64_t next_purge;                 /* Unix seconds; collector thread only */
     int64_t done_ids[SCANJOB_DONE_IDS]; /* finished tasks, a ring */
     size_t n_done, done_at;
     bool stop, dirty;
@@ -943,6 +944,32 @@ static void schedule(struct scanjobs *sj, int64_t now, const char *mode, unsigne
     pthread_cond_signal(&sj->cv);
 }
 
+/* Once a day: delete quarantined files older than quarantine_days (an
+ * absent store is not created). */
+static void purge(struct scanjobs *sj, int64_t now)
+{
+    struct quar_store *q = NULL;
+    struct stat st;
+    struct verr e;
+    size_t n = 0;
+
+    if (sj->o.quarantine_days == 0 || now < sj->next_purge)
+        return;
+    sj->next_purge = now + 86400;
+    if (stat(sj->quar, &st) != 0)
+        return;
+    verr_init(&e);
+    if (quar_open(sj->quar, &q, &e) < 0 ||
+        quar_purge(q, (int64_t)sj->o.quarantine_days * 86400, &n, &e) < 0) {
+        log_kv(LOG_LVL_WARN, "cannot purge the quarantine", "error", e.msg, NULL);
+    } else if (n > 0) {
+        char k[24];
+        snprintf(k, sizeof(k), "%zu", n);
+        log_kv(LOG_LVL_INFO, "old quarantined files deleted", "n", k, NULL);
+    }
+    quar_close(q);
+}
+
 int scanjobs_poll(struct scanjobs *sj, int64_t now, agent_emit_fn emit, void *ctx)
 {
     uint64_t n;
@@ -977,6 +1004,7 @@ int scanjobs_poll(struct scanjobs *sj, int64_t now, agent_emit_fn emit, void *ct
     schedule(sj, now, "full", sj->o.full_every_s, &sj->last_full);
     schedule(sj, now, "quick", sj->o.quick_every_s, &sj->last_quick);
     pthread_mutex_unlock(&sj->mu);
+    purge(sj, now);
     json_array_foreach(out, i, ev)
     {
         if (json_is_null(ev) || rc < 0)

@@ -48,9 +48,10 @@ struct scanjob_opts {
     uint64_t max_file_bytes; /* 0: SCAN_DEFAULT_FILE_SIZE */
     unsigned threads;        /* 0: 1 */
     bool one_file_system;
-    unsigned full_every_s;  /* scheduled full scans; 0 off */
-    unsigned quick_every_s; /* scheduled quick scans; 0 off */
-    unsigned progress_s;    /* progress events; 0: 30 */
+    unsigned full_every_s;    /* scheduled full scans; 0 off */
+    unsigned quick_every_s;   /* scheduled quick scans; 0 off */
+    unsigned progress_s;      /* progress events; 0: 30 */
+    unsigned quarantine_days; /* purge older quarantined files; 0: keep */
 };
 
 struct scanjobs;

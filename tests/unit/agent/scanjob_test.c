@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/scanjob.h"
@@ -349,6 +350,68 @@ static void test_schedule(void **state)
     scanjobs_free(sj);
 }
 
+/* A remediation task quarantines the detected file (the event names the
+ * item and the finding); items older than quarantine_days are purged. */
+static void test_quarantine_and_purge(void **state)
+{
+    (void)state;
+    char data[64] = "/tmp/vigil-sj-XXXXXX", tree[64] = "/tmp/vigil-sjt-XXXXXX";
+    char evil[128], args[1024], meta[256];
+    assert_non_null(mkdtemp(data));
+    assert_non_null(mkdtemp(tree));
+    put(tree, "evil.txt", "xx bad-marker xx\n");
+    snprintf(evil, sizeof(evil), "%s/evil.txt", tree);
+    const char *roots[] = {tree};
+    struct scanjob_opts o = {.data_dir = data, .roots = roots, .n_roots = 1, .quarantine_days = 1};
+    struct scanjobs *sj;
+    struct verr err;
+    verr_init(&err);
+    assert_int_equal(scanjobs_open(&o, &sj, &err), 0);
+    json_t *a = task_args(bundle_json), *res;
+    json_object_set_new(a, "mode", json_string("paths"));
+    json_object_set_new(a, "paths", json_pack("[s]", evil));
+    json_object_set_new(a, "quarantine", json_true());
+    json_object_set_new(a, "finding_id", json_integer(3));
+    char *text = json_dumps(a, JSON_COMPACT);
+    snprintf(args, sizeof(args), "%s", text);
+    free(text);
+    json_decref(a);
+    assert_int_equal(submit(sj, 11, task_args(args), &res), SESSION_TASK_DEFERRED);
+    struct seen s = {0};
+    wait_finished(sj, &s);
+    const char *qid = NULL;
+    for (int i = 0; i < s.n; i++)
+        if (strcmp(field(s.ev[i], "event", "action"), "malware-quarantined") == 0) {
+            json_t *v = json_object_get(s.ev[i], "vigil");
+            qid = json_string_value(json_object_get(json_object_get(v, "quarantine"), "id"));
+            assert_int_equal(
+                json_integer_value(json_object_get(json_object_get(v, "malware"), "finding_id")),
+                3);
+            assert_string_equal(field(s.ev[i], "file", "path"), evil);
+        }
+    assert_non_null(qid);
+    assert_int_equal(access(evil, F_OK), -1); /* moved out of the tree */
+    snprintf(meta, sizeof(meta), "%s/quarantine/%s.json", data, qid);
+    assert_int_equal(access(meta, F_OK), 0);
+    /* Not old yet: a purge keeps it. Then two days old: purged. */
+    assert_int_equal(scanjobs_poll(sj, 100000, record, &s), 0);
+    assert_int_equal(access(meta, F_OK), 0);
+    char *doc = NULL;
+    size_t len;
+    assert_int_equal(file_read_all(meta, 1 << 20, &doc, &len), 0);
+    json_t *m = json_loadb(doc, len, 0, NULL);
+    free(doc);
+    json_object_set_new(m, "time", json_integer((json_int_t)time(NULL) - 2 * 86400));
+    doc = json_dumps(m, JSON_COMPACT);
+    json_decref(m);
+    assert_int_equal(file_write_atomic(meta, doc, strlen(doc), 0600), 0);
+    free(doc);
+    assert_int_equal(scanjobs_poll(sj, 100000 + 86400, record, &s), 0);
+    assert_int_equal(access(meta, F_OK), -1);
+    seen_free(&s);
+    scanjobs_free(sj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_no_bundle),
         cmocka_unit_test(test_resume),
         cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_quarantine_and_purge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
