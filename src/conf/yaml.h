@@ -2,7 +2,7 @@
  * Reading YAML configuration files, shared by vigild, vigil-sensor and
  * vigil-agent: the bounded read, the UTF-8 check, libfyaml with its
  * diagnostics captured (never printed), and node line numbers for messages.
- * Each program walks the document with its own key table.
+ * conf/keys.h applies a document to a struct through a table of keys.
  */
 #ifndef VIGIL_CONF_YAML_H
 #define VIGIL_CONF_YAML_H
