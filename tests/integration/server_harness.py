@@ -18,6 +18,77 @@ import time
 VIGILD = os.environ.get("VIGILD", "vigild")
 
 
+AGENT = os.environ.get("VIGIL_AGENT", "vigil-agent")
+VIGIL = os.environ.get("VIGIL", "vigil")
+
+
+class Agent:
+    """A vigil-agent process run with a config file; its output goes to
+    <tmp>/agent.log (appended across restarts)."""
+
+    def __init__(self, tmp, conf):
+        self.conf = conf
+        self.logpath = os.path.join(tmp, "agent.log")
+        self.proc = None
+        self.log = None
+
+    def start(self):
+        self.log = open(self.logpath, "ab")
+        self.proc = subprocess.Popen([AGENT, "run", "-c", self.conf], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def _reap(self, sig, timeout):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+        if self.log:
+            self.log.close()
+            self.log = None
+
+    def kill(self):
+        self._reap(signal.SIGKILL, 10)
+
+    def stop(self):
+        self._reap(signal.SIGTERM, 20)
+
+    def text(self):
+        with open(self.logpath, errors="replace") as f:
+            return f.read()
+
+
+def enroll_agent(srv, adir):
+    """Make a one-time token with the CLI and enroll an agent whose data
+    directory is adir (pinning vigild's certificate). Returns (env for the
+    CLI, the agent's id, the enroll process) -- the caller checks the
+    process's returncode."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
+    env.update(VIGIL_SERVER="https://127.0.0.1:%d" % srv.port,
+               VIGIL_CACERT=os.path.join(srv.data_dir, "tls", "vigild.crt"),
+               VIGIL_TOKEN_FILE=os.path.join(srv.data_dir, "admin.token"), VIGIL_LANG="en")
+    p = subprocess.run([VIGIL, "agent", "token", "create", "--json"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        return env, None, p
+    token = json.loads(p.stdout)["token"]
+    fp = subprocess.run(["openssl", "x509", "-in", os.path.join(srv.data_dir, "tls",
+                                                                 "vigild.crt"),
+                         "-noout", "-fingerprint", "-sha256"], capture_output=True,
+                        text=True, timeout=30).stdout.strip().split("=", 1)[1]
+    p = subprocess.run([AGENT, "enroll", "--server", "127.0.0.1:%d" % srv.port, "--token",
+                        token, "--fingerprint", "SHA256:" + fp, "--data-dir", adir],
+                       capture_output=True, text=True, timeout=60)
+    agent_id = None
+    if p.returncode == 0:
+        with open(os.path.join(adir, "agent.json")) as f:
+            agent_id = int(str(json.load(f)["agent_id"]).replace("agent-", ""))
+    return env, agent_id, p
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -24,9 +24,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_harness import Vigild, free_port, run  # noqa: E402
+from server_harness import Agent, Vigild, enroll_agent, free_port, run  # noqa: E402
 
-VIGIL = os.environ.get("VIGIL", "vigil")
 AGENT = os.environ.get("VIGIL_AGENT", "vigil-agent")
 OUTAGE_S = float(os.environ.get("VIGIL_OUTAGE_S", "60"))
 RATE = 25.0  # lines per second
@@ -61,33 +60,6 @@ class Writer(threading.Thread):
 
     def expected(self):
         return {"%s line %06d payload-%s" % (self.tag, i, "x" * (i % 17)) for i in range(self.n)}
-
-
-class Agent:
-    def __init__(self, tmp, conf):
-        self.tmp, self.conf = tmp, conf
-        self.proc = None
-        self.log = open(os.path.join(tmp, "agent.log"), "ab")
-
-    def start(self):
-        self.proc = subprocess.Popen([AGENT, "run", "-c", self.conf], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-        self.proc = None
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.proc = None
 
 
 def kill_server(srv):
@@ -140,22 +112,8 @@ def main(c):
     agent = None
     writers = []
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-        env.update(VIGIL_SERVER="https://127.0.0.1:%d" % srv.port,
-                   VIGIL_CACERT=os.path.join(srv.data_dir, "tls", "vigild.crt"),
-                   VIGIL_TOKEN_FILE=os.path.join(srv.data_dir, "admin.token"), VIGIL_LANG="en")
-        p = subprocess.run([VIGIL, "agent", "token", "create", "--json"], env=env,
-                           capture_output=True, text=True, timeout=60)
-        c.check("token created", p.returncode == 0, p.stderr)
-        token = json.loads(p.stdout)["token"]
-        fp = subprocess.run(["openssl", "x509", "-in", os.path.join(srv.data_dir, "tls",
-                                                                     "vigild.crt"),
-                             "-noout", "-fingerprint", "-sha256"], capture_output=True,
-                            text=True, timeout=30).stdout.strip().split("=", 1)[1]
         adir = os.path.join(tmp, "agent")
-        p = subprocess.run([AGENT, "enroll", "--server", "127.0.0.1:%d" % srv.port, "--token",
-                            token, "--fingerprint", "SHA256:" + fp, "--data-dir", adir],
-                           capture_output=True, text=True, timeout=60)
+        _, _, p = enroll_agent(srv, adir)
         c.check("enrolled", p.returncode == 0, p.stdout + p.stderr)
         c.check("key is 0600", os.stat(os.path.join(adir, "key.pem")).st_mode & 0o777 == 0o600)
 

@@ -16,14 +16,13 @@ them again, and a restarted agent reports the versions it holds.
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from server_harness import Vigild, free_port, run  # noqa: E402
+from server_harness import Agent, Vigild, enroll_agent, free_port, run  # noqa: E402
 
 VIGIL = os.environ.get("VIGIL", "vigil")
 AGENT = os.environ.get("VIGIL_AGENT", "vigil-agent")
@@ -72,33 +71,6 @@ def make_tree(root):
     return bad
 
 
-class Agent:
-    def __init__(self, tmp, conf):
-        self.conf = conf
-        self.logpath = os.path.join(tmp, "agent.log")
-        self.proc = None
-
-    def start(self):
-        self.log = open(self.logpath, "ab")
-        self.proc = subprocess.Popen([AGENT, "run", "-c", self.conf], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.proc = None
-        self.log.close()
-
-    def text(self):
-        with open(self.logpath, errors="replace") as f:
-            return f.read()
-
-
 def wait_for(fn, timeout=60, step=0.3):
     deadline = time.monotonic() + timeout
     v = None
@@ -123,30 +95,14 @@ def main(c):
         return srv.json(method, path, body, token=tok)
 
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-        env.update(VIGIL_SERVER="https://127.0.0.1:%d" % srv.port,
-                   VIGIL_CACERT=os.path.join(srv.data_dir, "tls", "vigild.crt"),
-                   VIGIL_TOKEN_FILE=os.path.join(srv.data_dir, "admin.token"), VIGIL_LANG="en")
+        adir = os.path.join(tmp, "agent")
+        env, agent_id, p = enroll_agent(srv, adir)
+        c.check("enrolled", p.returncode == 0, p.stdout + p.stderr)
 
         def cli(*args):
             p = subprocess.run([VIGIL] + list(args), env=env, capture_output=True, text=True,
                                timeout=120)
             return p.returncode, p.stdout, p.stderr
-
-        rc, out, err = cli("agent", "token", "create", "--json")
-        c.check("enroll token", rc == 0, err)
-        token = json.loads(out)["token"]
-        fp = subprocess.run(["openssl", "x509", "-in", os.path.join(srv.data_dir, "tls",
-                                                                     "vigild.crt"),
-                             "-noout", "-fingerprint", "-sha256"], capture_output=True,
-                            text=True, timeout=30).stdout.strip().split("=", 1)[1]
-        adir = os.path.join(tmp, "agent")
-        p = subprocess.run([AGENT, "enroll", "--server", "127.0.0.1:%d" % srv.port, "--token",
-                            token, "--fingerprint", "SHA256:" + fp, "--data-dir", adir],
-                           capture_output=True, text=True, timeout=60)
-        c.check("enrolled", p.returncode == 0, p.stdout + p.stderr)
-        with open(os.path.join(adir, "agent.json")) as f:
-            agent_id = int(str(json.load(f)["agent_id"]).replace("agent-", ""))
 
         # Bundles: YARA rules through the CLI, a hash list through the API.
         rdir = os.path.join(tmp, "rules")

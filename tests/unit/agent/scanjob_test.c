@@ -96,6 +96,15 @@ static enum msg_task_status submit(struct scanjobs *sj, uint64_t id, json_t *arg
     return st;
 }
 
+static struct scanjobs *open_jobs(const struct scanjob_opts *o)
+{
+    struct scanjobs *sj = NULL;
+    struct verr err;
+    verr_init(&err);
+    assert_int_equal(scanjobs_open(o, &sj, &err), 0);
+    return sj;
+}
+
 static const char *bundle_json =
     "{\"mode\":\"full\",\"bundle\":{\"rules\":{\"version\":3,\"files\":[{\"name\":\"a/t.yar\","
     "\"text\":\"rule T_Bad { strings: $a = \\\"bad-marker\\\" condition: $a }\"}]},"
@@ -115,10 +124,7 @@ static void test_full_scan_with_bundle(void **state)
     put(tree, "listed.bin", "hash-me\n");
     const char *roots[] = {tree};
     struct scanjob_opts o = {.data_dir = data, .roots = roots, .n_roots = 1, .progress_s = 1};
-    struct scanjobs *sj;
-    struct verr err;
-    verr_init(&err);
-    assert_int_equal(scanjobs_open(&o, &sj, &err), 0);
+    struct scanjobs *sj = open_jobs(&o);
     int64_t rv, hv;
     scanjobs_versions(sj, &rv, &hv);
     assert_int_equal(rv, 0);
@@ -187,7 +193,7 @@ static void test_full_scan_with_bundle(void **state)
 
     /* A restarted agent holds the versions, and does not run a finished
      * task that vigild sends again (its events already closed it). */
-    assert_int_equal(scanjobs_open(&o, &sj, &err), 0);
+    sj = open_jobs(&o);
     scanjobs_versions(sj, &rv, &hv);
     assert_int_equal(rv, 3);
     assert_int_equal(hv, 2);
@@ -208,10 +214,7 @@ static void test_refused(void **state)
     char data[64] = "/tmp/vigil-sj-XXXXXX";
     assert_non_null(mkdtemp(data));
     struct scanjob_opts o = {.data_dir = data};
-    struct scanjobs *sj;
-    struct verr err;
-    verr_init(&err);
-    assert_int_equal(scanjobs_open(&o, &sj, &err), 0);
+    struct scanjobs *sj = open_jobs(&o);
     static const char *const bad[] = {
         "{\"mode\":\"everything\"}",
         "{\"paths\":[\"/x\"]}",
@@ -254,10 +257,7 @@ static void test_no_bundle(void **state)
     char data[64] = "/tmp/vigil-sj-XXXXXX";
     assert_non_null(mkdtemp(data));
     struct scanjob_opts o = {.data_dir = data};
-    struct scanjobs *sj;
-    struct verr err;
-    verr_init(&err);
-    assert_int_equal(scanjobs_open(&o, &sj, &err), 0);
+    struct scanjobs *sj = open_jobs(&o);
     json_t *res;
     assert_int_equal(submit(sj, 1, task_args("{\"mode\":\"memory\"}"), &res),
                      SESSION_TASK_DEFERRED);
@@ -281,16 +281,13 @@ static void test_resume(void **state)
     put(tree, "f.txt", "bad-marker\n");
     const char *roots[] = {tree};
     struct scanjob_opts o = {.data_dir = data, .roots = roots, .n_roots = 1};
-    struct scanjobs *sj;
-    struct verr err;
-    verr_init(&err);
-    assert_int_equal(scanjobs_open(&o, &sj, &err), 0);
+    struct scanjobs *sj = open_jobs(&o);
     json_t *res;
     assert_int_equal(submit(sj, 5, task_args(bundle_json), &res), SESSION_TASK_DEFERRED);
     /* Stop without draining: whether or not the scan ran, its finished
      * event never reached the spool, so the job is still saved. */
     scanjobs_free(sj);
-    assert_int_equal(scanjobs_open(&o, &sj, &err), 0);
+    sj = open_jobs(&o);
     struct seen s = {0};
     json_t *fin = wait_finished(sj, &s);
     assert_int_equal(json_integer_value(json_object_get(
@@ -311,10 +308,7 @@ static void test_schedule(void **state)
     put(tree, "f.txt", "bad-marker\n");
     const char *roots[] = {tree};
     struct scanjob_opts o = {.data_dir = data, .roots = roots, .n_roots = 1, .full_every_s = 100};
-    struct scanjobs *sj;
-    struct verr err;
-    verr_init(&err);
-    assert_int_equal(scanjobs_open(&o, &sj, &err), 0);
+    struct scanjobs *sj = open_jobs(&o);
     struct seen s = {0};
     /* No bundle yet: nothing is scheduled however late it is. */
     assert_int_equal(scanjobs_poll(sj, 5000, record, &s), 0);
@@ -363,10 +357,7 @@ static void test_quarantine_and_purge(void **state)
     snprintf(evil, sizeof(evil), "%s/evil.txt", tree);
     const char *roots[] = {tree};
     struct scanjob_opts o = {.data_dir = data, .roots = roots, .n_roots = 1, .quarantine_days = 1};
-    struct scanjobs *sj;
-    struct verr err;
-    verr_init(&err);
-    assert_int_equal(scanjobs_open(&o, &sj, &err), 0);
+    struct scanjobs *sj = open_jobs(&o);
     json_t *a = task_args(bundle_json), *res;
     json_object_set_new(a, "mode", json_string("paths"));
     json_object_set_new(a, "paths", json_pack("[s]", evil));
