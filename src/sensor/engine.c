@@ -6,6 +6,10 @@
 #include "base/str.h"
 
 #define ADD(field, n) __atomic_fetch_add(&(field), (n), __ATOMIC_RELAXED)
+/* Records and lines are counted after their hits, with release order, and
+ * engine_counters_get() reads them (first in the struct) with acquire order:
+ * a reader that sees N records sees every hit of those N. */
+#define COUNT_AFTER_HITS(field) __atomic_fetch_add(&(field), 1, __ATOMIC_RELEASE)
 
 struct iset *iset_new(void)
 {
@@ -353,9 +357,8 @@ size_t engine_match_obs(struct engine *e, const struct iset *s, const struct obs
     size_t n = 0;
     uint32_t v;
 
-    ADD(e->c.records, 1);
     if (!s)
-        return 0;
+        goto done;
     n += match_addr(e, s, o, HF_SRC, &o->src, ret + n, max - n);
     n += match_addr(e, s, o, HF_DST, &o->dst, ret + n, max - n);
     if (o->nat_event || have(&o->xsrc) || have(&o->xdst)) {
@@ -370,6 +373,8 @@ size_t engine_match_obs(struct engine *e, const struct iset *s, const struct obs
         struct hit h = {.obs = o, .field = HF_NAME, .dom = ent, .ts_ms = o->ts_ms};
         n += emit_lists(e, s, &h, ent->lists_off, ent->n_lists, ret + n, max - n);
     }
+done:
+    COUNT_AFTER_HITS(e->c.records);
     return n;
 }
 
@@ -377,9 +382,10 @@ size_t engine_text_hits(struct engine *e, const struct iset *s, uint32_t value,
                         const struct ip_addr *addr, const struct obs *o, int64_t ts_ms,
                         struct hit *ret, size_t max)
 {
-    ADD(e->c.lines, 1);
+    size_t n = 0;
+
     if (!s || value >= s->ip_entries.n || max == 0)
-        return 0;
+        goto done;
     const struct ip_entry *ent = &s->ip_entries.items[value];
     struct hit h = {.obs = o, .field = HF_TEXT, .addr = *addr, .ip = ent, .ts_ms = ts_ms};
     if (o) {
@@ -393,7 +399,10 @@ size_t engine_text_hits(struct engine *e, const struct iset *s, uint32_t value,
         else if (ip_cmp(addr, &o->xdst) == 0)
             h.field = HF_XDST;
     }
-    return emit_lists(e, s, &h, ent->lists_off, ent->n_lists, ret, max);
+    n = emit_lists(e, s, &h, ent->lists_off, ent->n_lists, ret, max);
+done:
+    COUNT_AFTER_HITS(e->c.lines);
+    return n;
 }
 
 void engine_counters_get(const struct engine *e, struct engine_counters *ret)
@@ -401,5 +410,5 @@ void engine_counters_get(const struct engine *e, struct engine_counters *ret)
     const uint64_t *src = (const uint64_t *)&e->c;
     uint64_t *dst = (uint64_t *)ret;
     for (size_t i = 0; i < sizeof(*ret) / sizeof(uint64_t); i++)
-        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_ACQUIRE);
 }

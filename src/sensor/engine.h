@@ -117,10 +117,10 @@ struct hit {
     struct subscriber sub;
 };
 
-/* Atomic counters (updated with relaxed atomics from any thread). */
+/* Atomic counters, updated from any thread (see COUNT_AFTER_HITS in engine.c). */
 struct engine_counters {
-    uint64_t records; /* observations matched */
-    uint64_t lines;   /* text lines matched */
+    uint64_t records; /* observations matched; counted after their hits */
+    uint64_t lines;   /* text lines matched; counted after their hits */
     uint64_t hits;
     uint64_t attributed;   /* hits with a subscriber */
     uint64_t unattributed; /* hits without one */
