@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Every _("...") and N_("...") string in src/ must have a Vietnamese entry in po/*.po.
+"""Every _("...") and N_("...") string in src/ must have a Vietnamese entry in po/*.po,
+and so must a literal format given to reply_problem() (it translates its format).
 
 Prints each missing msgid with file and line, exits 1 if any is missing.
 """
@@ -23,6 +24,8 @@ for name in sorted(os.listdir(os.path.join(root, 'po'))):
 
 # _("a" "b") concatenations are joined; escapes as in C for the common ones.
 call = re.compile(r'\bN?_\(\s*((?:"(?:[^"\\\n]|\\.)*"\s*)+)\)')
+# reply_problem(r, status, NULL, "format", ...): the format is looked up in the catalog.
+problem = re.compile(r'\breply_problem\(\s*\w+\s*,\s*\w+\s*,\s*NULL\s*,\s*((?:"(?:[^"\\\n]|\\.)*"\s*)+)[,)]')
 piece = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 esc = {'n': '\n', 't': '\t', '"': '"', '\\': '\\', "'": "'"}
 
@@ -47,8 +50,10 @@ for dirpath, _, files in os.walk(os.path.join(root, 'src')):
             continue
         path = os.path.join(dirpath, f)
         text = open(path, encoding='utf-8').read()
-        for m in call.finditer(text):
+        for m in [*call.finditer(text), *problem.finditer(text)]:
             msgid = unescape(''.join(piece.findall(m.group(1))))
+            if msgid == '%s':
+                continue
             count += 1
             if msgid not in known:
                 line = text.count('\n', 0, m.start()) + 1

@@ -133,7 +133,7 @@ void api_agent_tasks_create(struct req *r)
     }
     agent = store_agent_get(r->srv->store, r->id);
     if (!agent) {
-        reply_problem(r, 404, NULL, "no agent %lld", (long long)r->id);
+        reply_problem(r, 404, NULL, N_("agent %lld does not exist"), (long long)r->id);
         goto out;
     }
     json_decref(agent);
