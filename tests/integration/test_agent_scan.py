@@ -189,6 +189,12 @@ def main(c):
             c.check("detected = 3", s.get("detected") == 3, str(s))
             c.check("versions recorded", s.get("rules_version") == 1 and
                     s.get("hashes_version") == 1, str(s))
+            # The table's Found column is what was detected, not files walked.
+            rc, out, err = cli("scans", "list", "--agent", str(agent_id))
+            row = [ln.split() for ln in out.splitlines() if ln.split()[:1] == [str(s["id"])]]
+            c.check("scans list: files and found columns",
+                    rc == 0 and len(row) == 1 and row[0][-4:-1] == [str(n_files), "3", "0"],
+                    out + err)
         st, _, doc = api("GET", "/api/v1/events?dataset=vigil.scan&limit=1000")
         acts = [e["event"]["event"].get("action") for e in doc.get("items", [])]
         c.check("progress events sent", "scan-started" in acts and "scan-finished" in acts,
