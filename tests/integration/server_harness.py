@@ -121,6 +121,13 @@ class Vigild:
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="vigil-it-")
         self.port = free_port()
         self.extra_args = list(extra_args)
+        if "-c" not in self.extra_args:
+            # The agents' listener on a free port too, never the default 8444 that
+            # a `make run` on the same machine holds.
+            conf = os.path.join(tempfile.mkdtemp(prefix="vigil-it-conf-"), "vigild.yaml")
+            with open(conf, "w") as f:
+                f.write("ingest:\n  port: %d\n" % free_port())
+            self.extra_args += ["-c", conf]
         self.env = dict(os.environ)
         self.env["VIGIL_LANG"] = "vi"
         if env:
