@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make run`: start vigild on the embedded SQLite store with sample data.
-# Data lives in ./run-data (delete it to start over). Ctrl-C stops vigild.
+# Data lives in ./run-data (delete it to start over). Ctrl-C stops vigild and the
+# sample agent. VIGIL_RUN_DATA, VIGIL_RUN_PORT, VIGIL_RUN_INGEST_PORT override the defaults.
 set -eu
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,9 +10,20 @@ data=${VIGIL_RUN_DATA:-$top/run-data}
 port=${VIGIL_RUN_PORT:-8443}
 mkdir -p "$data"
 
-"$build/src/server/vigild" --data-dir "$data" --listen "127.0.0.1:$port" &
+# Written on every start: the agents' mutual-TLS listener (ingest) port.
+cat >"$data/vigild.yaml" <<YAML
+ingest:
+  port: ${VIGIL_RUN_INGEST_PORT:-8444}
+YAML
+"$build/src/server/vigild" -c "$data/vigild.yaml" --data-dir "$data" --listen "127.0.0.1:$port" &
 pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' INT TERM
+apid=
+stop() {
+    [ -n "$apid" ] && kill "$apid" 2>/dev/null
+    kill "$pid" 2>/dev/null
+    wait 2>/dev/null
+}
+trap stop INT TERM
 i=0
 until curl -sfk "https://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
     i=$((i + 1))
@@ -48,9 +60,40 @@ if [ ! -f "$data/.sample-rules-loaded" ]; then
     touch "$data/.sample-rules-loaded"
 fi
 
+# A sample agent on this machine, enrolled once, scanning a small tree that
+# holds the EICAR test file and a one-line PHP web shell (both written here),
+# so there is a host, its inventory, a scan and malware findings to look at.
+agent="$build/src/agent/vigil-agent"
+host="$data/sample-host"
+if [ ! -f "$data/agent/agent.json" ]; then
+    mkdir -p "$host/var/www/html/uploads" "$host/home/canbo/Downloads" "$host/etc"
+    printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' \
+        >"$host/home/canbo/Downloads/eicar.com"
+    printf '%s\n' '<?php @eval($_POST["cmd"]); ?>' >"$host/var/www/html/uploads/anh-dai-dien.php"
+    printf '%s\n' '<?php echo "Cổng thông tin điện tử tỉnh"; ?>' >"$host/var/www/html/index.php"
+    printf '%s\n' 'server_name cong.example.vn;' >"$host/etc/nginx.conf"
+    token=$("$vigil" --json agent token create --ttl 600 --note "make run" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    fp=$(openssl x509 -in "$VIGIL_CACERT" -noout -fingerprint -sha256 | cut -d= -f2)
+    "$agent" enroll --server "127.0.0.1:$port" --token "$token" --fingerprint "SHA256:$fp" \
+        --data-dir "$data/agent" --hostname may-chu-mau >/dev/null
+    aid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["agent_id"])' \
+        "$data/agent/agent.json")
+    "$vigil" scans start "${aid#agent-}" >/dev/null # the first full scan, at once
+fi
+cat >"$data/agent.yaml" <<YAML
+data_dir: "$data/agent"
+heartbeat_seconds: 5
+scan:
+  roots: ["$host"]
+YAML
+"$agent" run -c "$data/agent.yaml" >>"$data/agent.log" 2>&1 &
+apid=$!
+
 cat <<MSG
 
 Vigil đang chạy / Vigil is running: https://127.0.0.1:$port  (vigild pid $pid)
+Agent mẫu / sample agent: pid $apid, quét / scans $host (log: $data/agent.log)
   curl -k https://127.0.0.1:$port/healthz
 
 Dùng dòng lệnh / use the command line:
@@ -61,8 +104,11 @@ Dùng dòng lệnh / use the command line:
   $vigil system list
   $vigil feed diff ais-botnet
   $vigil rules list
+  $vigil agent list
+  $vigil scans list
   $vigil malware list
 
 Nhấn Ctrl-C để dừng / press Ctrl-C to stop.
 MSG
 wait "$pid"
+stop
