@@ -82,12 +82,7 @@ void api_hosts_inventory(struct req *r)
 
     verr_init(&err);
     rc = store_inventory_get(r->srv->store, r->id, req_query(r, "section"), &res, &err);
-    if (rc == -EINVAL)
-        reply_problem(r, 400, NULL, "%s", err.msg);
-    else if (rc < 0)
-        reply_store_error(r, rc, &err);
-    else
-        reply_json(r, 200, res);
+    reply_query_result(r, rc, res, &err);
 }
 
 void api_coverage(struct req *r)

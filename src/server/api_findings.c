@@ -44,15 +44,7 @@ void api_findings_list(struct req *r)
 
     verr_init(&err);
     rc = store_finding_list(r->srv->store, &f, &res, &err);
-    if (rc == -EINVAL) {
-        reply_problem(r, 400, NULL, "%s", err.msg);
-        return;
-    }
-    if (rc < 0) {
-        reply_store_error(r, rc, &err);
-        return;
-    }
-    reply_json(r, 200, res);
+    reply_query_result(r, rc, res, &err);
 }
 
 void api_findings_get(struct req *r)

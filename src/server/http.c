@@ -373,6 +373,16 @@ void reply_store_error(struct req *r, int rc, const struct verr *err)
     }
 }
 
+void reply_query_result(struct req *r, int rc, json_t *res, const struct verr *err)
+{
+    if (rc == -EINVAL)
+        reply_problem(r, 400, NULL, "%s", err->msg);
+    else if (rc < 0)
+        reply_store_error(r, rc, err);
+    else
+        reply_json(r, 200, res);
+}
+
 /* --- Request input. */
 
 int req_fields_known(struct req *r, json_t *o, const char *const *allowed)

@@ -94,6 +94,10 @@ void reply_body(struct req *r, int status, const char *ctype, char *body, size_t
 void reply_problem(struct req *r, int status, json_t *extra, const char *fmt, ...) PRINTF(4, 5);
 /* Map a store error (-EINVAL 422, -ENOENT 404, -EEXIST/-EBUSY 409, else 500). */
 void reply_store_error(struct req *r, int rc, const struct verr *err);
+/* The answer to a store read shaped by the query string: -EINVAL names a bad
+ * query parameter (400 with err's message), other errors as
+ * reply_store_error(), else 200 with res (owned by the reply). */
+void reply_query_result(struct req *r, int rc, json_t *res, const struct verr *err);
 
 /* --- Request input. On failure these answer the request (400/413/422) and
  * return a negative code; the handler just returns. */
