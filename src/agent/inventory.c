@@ -14,6 +14,7 @@
 
 #include "agent/fim.h"
 #include "agent/rpmdb.h"
+#include "base/bytes.h"
 #include "base/file.h"
 #include "base/str.h"
 #include "base/vec.h"
@@ -200,7 +201,7 @@ static int proc_addr(const char *p, size_t len, bool v6, char *ip, size_t ip_siz
             return -EINVAL;
         /* The kernel prints each 32-bit word of the address as a native
          * integer: its memory bytes are the address bytes. */
-        uint32_t x = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+        uint32_t x = load_be32(b);
         memcpy(raw + w * 4, &x, 4);
     }
     if (!inet_ntop(v6 ? AF_INET6 : AF_INET, raw, ip, (socklen_t)ip_size))

@@ -7,14 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/bytes.h"
 #include "base/str.h"
 
 #define ENTRY_LEN 16u
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
 
 /* The NUL-terminated string at off in data (dl bytes), or NULL. */
 static const char *data_string(const uint8_t *data, uint32_t dl, uint32_t off)
@@ -39,8 +35,8 @@ int rpm_header_parse(const uint8_t *p, size_t len, struct rpm_header *ret)
 
     if (len < 8)
         return -EBADMSG;
-    il = be32(p);
-    dl = be32(p + 4);
+    il = load_be32(p);
+    dl = load_be32(p + 4);
     if (il == 0 || il > RPM_MAX_INDEX || dl > RPM_MAX_BLOB)
         return -EBADMSG;
     /* il <= 65535 and dl <= 64 MiB: no overflow in size_t */
@@ -50,7 +46,7 @@ int rpm_header_parse(const uint8_t *p, size_t len, struct rpm_header *ret)
 
     for (uint32_t i = 0; i < il; i++) {
         const uint8_t *e = p + 8 + (size_t)i * ENTRY_LEN;
-        uint32_t tag = be32(e), type = be32(e + 4), off = be32(e + 8), count = be32(e + 12);
+        uint32_t tag = load_be32(e), type = load_be32(e + 4), off = load_be32(e + 8), count = load_be32(e + 12);
         const char **dst = NULL;
 
         switch (tag) {
@@ -71,7 +67,7 @@ int rpm_header_parse(const uint8_t *p, size_t len, struct rpm_header *ret)
                 dl - off < 4)
                 return -EBADMSG;
             h.has_epoch = true;
-            h.epoch = be32(data + off);
+            h.epoch = load_be32(data + off);
             continue;
         default:
             continue;

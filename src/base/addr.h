@@ -13,6 +13,7 @@
 #ifndef VIGIL_BASE_ADDR_H
 #define VIGIL_BASE_ADDR_H
 
+#include "base/bytes.h"
 #include "base/common.h"
 
 enum { ADDR_V4 = 4, ADDR_V6 = 6 };
@@ -72,6 +73,22 @@ bool prefix_contains(const struct ip_prefix *p, const struct ip_addr *a);
 int ip_cmp(const struct ip_addr *a, const struct ip_addr *b);
 /* First and last address of a prefix. */
 void prefix_range(const struct ip_prefix *p, struct ip_addr *ret_first, struct ip_addr *ret_last);
+
+/* An address from its 4 or 16 bytes in network order (packets, sockaddrs, blobs). */
+static inline struct ip_addr ip4_from_bytes(const uint8_t *p)
+{
+    struct ip_addr a = {.family = ADDR_V4, .v6 = {0, 0}}; /* the whole union zeroed */
+    a.v4 = load_be32(p);
+    return a;
+}
+
+static inline struct ip_addr ip6_from_bytes(const uint8_t *p)
+{
+    struct ip_addr a = {.family = ADDR_V6};
+    a.v6.hi = load_be64(p);
+    a.v6.lo = load_be64(p + 8);
+    return a;
+}
 
 /* Mask helpers. */
 static inline uint32_t ip4_mask(unsigned len)

@@ -90,16 +90,7 @@ static void exporter_addr(const struct sockaddr_storage *ss, struct ip_addr *ret
     } else if (ss->ss_family == AF_INET6) {
         const uint8_t *b = ((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr.s6_addr;
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(b, mapped, 12) == 0) {
-            ret->family = ADDR_V4;
-            ret->v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
-            return;
-        }
-        ret->family = ADDR_V6;
-        for (int i = 0; i < 8; i++) {
-            ret->v6.hi = ret->v6.hi << 8 | b[i];
-            ret->v6.lo = ret->v6.lo << 8 | b[8 + i];
-        }
+        *ret = memcmp(b, mapped, 12) == 0 ? ip4_from_bytes(b + 12) : ip6_from_bytes(b);
     }
 }
 

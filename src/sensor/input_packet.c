@@ -6,6 +6,7 @@
 #include <pcap/dlt.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "sensor/input_impl.h"
 
 #define MAX_VLAN_TAGS     4
@@ -13,21 +14,6 @@
 #define DNS_MAX_QUESTIONS 4
 #define DNS_MAX_HOPS      16
 #define DNS_NAME_WIRE_MAX 255
-
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-    return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
 
 /* Scratch for names found in a packet (valid during the emit call). */
 struct pkt_ctx {
@@ -93,7 +79,7 @@ static void dns_query(const uint8_t *p, size_t len, struct obs *o, struct pkt_ct
     }
     if ((p[2] & 0x80) || (p[2] & 0x78) != 0) /* a response, or not a standard query */
         return;
-    unsigned qd = be16(p + 4);
+    unsigned qd = load_be16(p + 4);
     size_t off = 12;
     for (unsigned i = 0; i < qd && i < DNS_MAX_QUESTIONS; i++) {
         int n = dns_name(p, len, &off, pc);
@@ -118,8 +104,8 @@ static void tls_sni(const uint8_t *p, size_t len, struct obs *o, struct pkt_ctx 
      * found when it and every extension before it are in this segment. */
     if (len < 9 || p[0] != 22 || p[1] != 3 || p[5] != 1)
         return; /* not a handshake record holding a ClientHello */
-    size_t end = MIN(len, 5 + (size_t)be16(p + 3));
-    size_t hs_end = 9 + ((size_t)p[6] << 16 | (size_t)be16(p + 7));
+    size_t end = MIN(len, 5 + (size_t)load_be16(p + 3));
+    size_t hs_end = 9 + ((size_t)p[6] << 16 | (size_t)load_be16(p + 7));
     end = MIN(end, hs_end);
     size_t i = 9 + 2 + 32; /* client_version, random */
     if (i + 1 > end)
@@ -127,21 +113,21 @@ static void tls_sni(const uint8_t *p, size_t len, struct obs *o, struct pkt_ctx 
     i += 1u + p[i]; /* session_id */
     if (i + 2 > end)
         return;
-    i += 2u + be16(p + i); /* cipher_suites */
+    i += 2u + load_be16(p + i); /* cipher_suites */
     if (i + 1 > end)
         return;
     i += 1u + p[i]; /* compression_methods */
     if (i + 2 > end)
         return;
-    size_t ext_end = MIN(end, i + 2 + be16(p + i));
+    size_t ext_end = MIN(end, i + 2 + load_be16(p + i));
     i += 2;
     while (i + 4 <= ext_end) {
-        unsigned type = be16(p + i), elen = be16(p + i + 2);
+        unsigned type = load_be16(p + i), elen = load_be16(p + i + 2);
         i += 4;
         if (i + elen > ext_end)
             break;
         if (type == 0 && elen >= 5) { /* server_name: list length, type, length, name */
-            size_t nlen = be16(p + i + 3);
+            size_t nlen = load_be16(p + i + 3);
             if (p[i + 2] != 0 || 5 + nlen > elen)
                 break;
             struct obs t = *o;
@@ -168,8 +154,8 @@ static void transport(const uint8_t *p, size_t len, struct obs *o, struct pkt_ct
             return;
         }
         size_t hl = (size_t)(p[12] >> 4) * 4;
-        o->sport = be16(p);
-        o->dport = be16(p + 2);
+        o->sport = load_be16(p);
+        o->dport = load_be16(p + 2);
         if (hl <= len) {
             payload = p + hl;
             plen = len - hl;
@@ -179,9 +165,9 @@ static void transport(const uint8_t *p, size_t len, struct obs *o, struct pkt_ct
             c->truncated++;
             return;
         }
-        o->sport = be16(p);
-        o->dport = be16(p + 2);
-        size_t ulen = be16(p + 4);
+        o->sport = load_be16(p);
+        o->dport = load_be16(p + 2);
+        size_t ulen = load_be16(p + 4);
         payload = p + 8;
         plen = ulen >= 8 ? MIN(len, ulen) - 8 : len - 8;
     }
@@ -201,7 +187,7 @@ static void ipv4(const uint8_t *p, size_t len, struct obs *o, struct pkt_ctx *pc
         c->truncated++;
         return;
     }
-    size_t hl = (size_t)(p[0] & 0x0f) * 4, tot = be16(p + 2);
+    size_t hl = (size_t)(p[0] & 0x0f) * 4, tot = load_be16(p + 2);
     if ((p[0] >> 4) != 4 || hl < 20 || tot < hl) {
         c->malformed++;
         return;
@@ -210,10 +196,10 @@ static void ipv4(const uint8_t *p, size_t len, struct obs *o, struct pkt_ctx *pc
         c->truncated++;
         return;
     }
-    o->src = (struct ip_addr){.family = ADDR_V4, .v4 = be32(p + 12)};
-    o->dst = (struct ip_addr){.family = ADDR_V4, .v4 = be32(p + 16)};
+    o->src = ip4_from_bytes(p + 12);
+    o->dst = ip4_from_bytes(p + 16);
     o->proto = p[9];
-    bool first_fragment = (be16(p + 6) & 0x1fff) == 0;
+    bool first_fragment = (load_be16(p + 6) & 0x1fff) == 0;
     if (!first_fragment) {
         input_emit(o, emit, ctx, c);
         return;
@@ -232,9 +218,9 @@ static void ipv6(const uint8_t *p, size_t len, struct obs *o, struct pkt_ctx *pc
         c->malformed++;
         return;
     }
-    o->src = (struct ip_addr){.family = ADDR_V6, .v6 = {be64(p + 8), be64(p + 16)}};
-    o->dst = (struct ip_addr){.family = ADDR_V6, .v6 = {be64(p + 24), be64(p + 32)}};
-    size_t end = MIN(len, 40 + (size_t)be16(p + 4)), off = 40;
+    o->src = ip6_from_bytes(p + 8);
+    o->dst = ip6_from_bytes(p + 24);
+    size_t end = MIN(len, 40 + (size_t)load_be16(p + 4)), off = 40;
     uint8_t nh = p[6];
     for (unsigned k = 0; k < MAX_V6_EXT; k++) {
         if (nh != 0 && nh != 43 && nh != 60 && nh != 44 && nh != 51)
@@ -246,7 +232,7 @@ static void ipv6(const uint8_t *p, size_t len, struct obs *o, struct pkt_ctx *pc
         size_t elen = nh == 44   ? 8
                       : nh == 51 ? ((size_t)p[off + 1] + 2) * 4
                                  : ((size_t)p[off + 1] + 1) * 8;
-        if (nh == 44 && (be16(p + off + 2) & 0xfff8) != 0) { /* a later fragment */
+        if (nh == 44 && (load_be16(p + off + 2) & 0xfff8) != 0) { /* a later fragment */
             o->proto = p[off];
             input_emit(o, emit, ctx, c);
             return;
@@ -279,7 +265,7 @@ static unsigned null_ethertype(const uint8_t *p)
 {
     uint32_t le =
         (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    uint32_t be = be32(p);
+    uint32_t be = load_be32(p);
     if (le == 2 || be == 2)
         return 0x0800;
     static const uint32_t inet6[] = {10, 24, 28, 30}; /* Linux, BSDs, macOS */
@@ -312,7 +298,7 @@ void pcap_packet(int linktype, const uint8_t *p, size_t caplen, size_t wire_len,
     }
     unsigned ethertype;
     if (links[k].type_at >= 0)
-        ethertype = be16(p + links[k].type_at);
+        ethertype = load_be16(p + links[k].type_at);
     else if (linktype == DLT_NULL)
         ethertype = null_ethertype(p);
     else
@@ -324,7 +310,7 @@ void pcap_packet(int linktype, const uint8_t *p, size_t caplen, size_t wire_len,
             c->truncated++;
             return;
         }
-        ethertype = be16(p + off + 2);
+        ethertype = load_be16(p + off + 2);
         off += 4;
     }
     struct pkt_ctx pc;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base/bytes.h"
 #include "base/hashmap.h"
 #include "sensor/netflow.h"
 
@@ -231,21 +232,6 @@ struct nf_times {
     uint16_t pb_size;
 };
 
-static inline uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint64_t be64(const uint8_t *p)
-{
-    return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
 static bool all_zero(const uint8_t *p, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -261,11 +247,11 @@ static inline uint64_t beuint(const uint8_t *p, size_t n)
     case 1:
         return p[0];
     case 2:
-        return be16(p);
+        return load_be16(p);
     case 4:
-        return be32(p);
+        return load_be32(p);
     case 8:
-        return be64(p);
+        return load_be64(p);
     default: {
         uint64_t v = 0;
         for (size_t i = 0; i < n; i++)
@@ -273,19 +259,6 @@ static inline uint64_t beuint(const uint8_t *p, size_t n)
         return v;
     }
     }
-}
-
-static inline void ip6_read(struct ip_addr *a, const uint8_t *p)
-{
-    a->family = ADDR_V6;
-    a->v6.hi = be64(p);
-    a->v6.lo = be64(p + 8);
-}
-
-static inline void ip4_read(struct ip_addr *a, const uint8_t *p)
-{
-    a->family = ADDR_V4;
-    a->v4 = be32(p);
 }
 
 /* NTP-format timestamp (seconds since 1900, 2^-32 fractions) to Unix ms. */
@@ -299,16 +272,16 @@ static void apply(struct obs *o, struct nf_times *tm, unsigned act, const uint8_
 {
     switch (act) {
     case A_SRC4:
-        ip4_read(&o->src, p);
+        o->src = ip4_from_bytes(p);
         break;
     case A_DST4:
-        ip4_read(&o->dst, p);
+        o->dst = ip4_from_bytes(p);
         break;
     case A_SRC6:
-        ip6_read(&o->src, p);
+        o->src = ip6_from_bytes(p);
         break;
     case A_DST6:
-        ip6_read(&o->dst, p);
+        o->dst = ip6_from_bytes(p);
         break;
     case A_SPORT:
         o->sport = (uint16_t)beuint(p, len);
@@ -334,31 +307,31 @@ static void apply(struct obs *o, struct nf_times *tm, unsigned act, const uint8_
         tm->has_first = true;
         break;
     case A_START_S:
-        tm->start_ms = (int64_t)be32(p) * 1000;
+        tm->start_ms = (int64_t)load_be32(p) * 1000;
         break;
     case A_END_S:
-        tm->end_ms = (int64_t)be32(p) * 1000;
+        tm->end_ms = (int64_t)load_be32(p) * 1000;
         break;
     case A_START_MS:
-        tm->start_ms = (int64_t)be64(p);
+        tm->start_ms = (int64_t)load_be64(p);
         break;
     case A_END_MS:
-        tm->end_ms = (int64_t)be64(p);
+        tm->end_ms = (int64_t)load_be64(p);
         break;
     case A_START_US:
-        tm->start_ms = ntp_to_ms(be64(p));
+        tm->start_ms = ntp_to_ms(load_be64(p));
         break;
     case A_END_US:
-        tm->end_ms = ntp_to_ms(be64(p));
+        tm->end_ms = ntp_to_ms(load_be64(p));
         break;
     case A_SYSINIT_MS:
-        tm->sysinit_ms = (int64_t)be64(p);
+        tm->sysinit_ms = (int64_t)load_be64(p);
         break;
     case A_XSRC4:
-        ip4_read(&o->xsrc, p);
+        o->xsrc = ip4_from_bytes(p);
         break;
     case A_XDST4:
-        ip4_read(&o->xdst, p);
+        o->xdst = ip4_from_bytes(p);
         break;
     case A_XSPORT:
         o->xsport = (uint16_t)beuint(p, len);
@@ -370,10 +343,10 @@ static void apply(struct obs *o, struct nf_times *tm, unsigned act, const uint8_
         o->nat_event = p[0];
         break;
     case A_XSRC6:
-        ip6_read(&o->xsrc, p);
+        o->xsrc = ip6_from_bytes(p);
         break;
     case A_XDST6:
-        ip6_read(&o->xdst, p);
+        o->xdst = ip6_from_bytes(p);
         break;
     case A_PB_START:
         o->port_range_start = (uint16_t)beuint(p, len);
@@ -765,7 +738,7 @@ static size_t rec_walk(const struct nf_tpl *t, const uint8_t *p, size_t len, str
             if (flen == 255) {
                 if (off + 2 > len)
                     return 0;
-                flen = be16(p + off);
+                flen = load_be16(p + off);
                 off += 2;
             }
         }
@@ -848,7 +821,7 @@ static size_t read_fields(struct nf_pkt *pk, const uint8_t *p, size_t len, uint1
     for (uint16_t i = 0; i < n; i++) {
         if (off + 4 > len)
             return 0;
-        uint16_t ie = be16(p + off), flen = be16(p + off + 2);
+        uint16_t ie = load_be16(p + off), flen = load_be16(p + off + 2);
         off += 4;
         struct nf_field *f = &pk->c->scratch[i];
         f->len = flen;
@@ -888,14 +861,14 @@ static void template_set(struct nf_pkt *pk, const uint8_t *p, size_t len, bool o
     struct nf_cache *c = pk->c;
     uint16_t set_id = ipfix ? (options ? 3 : 2) : (options ? 1 : 0);
     while (len >= 4) {
-        uint16_t tid = be16(p), n, n_scope = 0;
+        uint16_t tid = load_be16(p), n, n_scope = 0;
         size_t hdr = 4;
         if (tid == 0) /* padding */
             return;
         if (options && !ipfix) {
             if (len < 6)
                 break;
-            uint16_t scope_len = be16(p + 2), opt_len = be16(p + 4);
+            uint16_t scope_len = load_be16(p + 2), opt_len = load_be16(p + 4);
             hdr = 6;
             if (scope_len % 4 || opt_len % 4) {
                 c->cnt.obs.malformed++;
@@ -904,7 +877,7 @@ static void template_set(struct nf_pkt *pk, const uint8_t *p, size_t len, bool o
             n = (uint16_t)((scope_len + opt_len) / 4);
             n_scope = (uint16_t)(scope_len / 4);
         } else {
-            n = be16(p + 2);
+            n = load_be16(p + 2);
             if (ipfix && n == 0) {
                 if (tid >= 256 || tid == set_id)
                     tpl_withdraw(pk, tid, tid == set_id);
@@ -917,7 +890,7 @@ static void template_set(struct nf_pkt *pk, const uint8_t *p, size_t len, bool o
             if (options) {
                 if (len < 6)
                     break;
-                n_scope = be16(p + 4);
+                n_scope = load_be16(p + 4);
                 hdr = 6;
             }
         }
@@ -962,10 +935,10 @@ static void decode_v5(struct nf_pkt *pk, const struct ip_addr *exp, const uint8_
         c->cnt.obs.truncated++;
         return;
     }
-    uint16_t count = be16(p + 2);
-    uint32_t up = be32(p + 4);
-    pk->export_ms = (int64_t)be32(p + 8) * 1000 + be32(p + 12) / 1000000;
-    uint32_t seq = be32(p + 16);
+    uint16_t count = load_be16(p + 2);
+    uint32_t up = load_be32(p + 4);
+    pk->export_ms = (int64_t)load_be32(p + 8) * 1000 + load_be32(p + 12) / 1000000;
+    uint32_t seq = load_be32(p + 16);
     pk->domain = (uint32_t)p[20] << 8 | p[21];
     pk->source = SRC_NETFLOW5;
     pk->st = stream_get(c, exp, 5, pk->domain);
@@ -977,20 +950,20 @@ static void decode_v5(struct nf_pkt *pk, const struct ip_addr *exp, const uint8_
             c->cnt.obs.truncated++;
         count = (uint16_t)MIN(count, fit);
     }
-    seq_update(pk, seq, be16(p + 2), true);
+    seq_update(pk, seq, load_be16(p + 2), true);
     p += NF_V5_HDR;
     for (uint16_t r = 0; r < count; r++, p += NF_V5_REC) {
         struct obs o;
         struct nf_times tm;
         obs_start(pk, &o, &tm);
-        ip4_read(&o.src, p);
-        ip4_read(&o.dst, p + 4);
-        o.packets = be32(p + 16);
-        o.bytes = be32(p + 20);
-        o.ts_ms = pk->export_ms - (int32_t)(up - be32(p + 24));
-        o.end_ms = pk->export_ms - (int32_t)(up - be32(p + 28));
-        o.sport = be16(p + 32);
-        o.dport = be16(p + 34);
+        o.src = ip4_from_bytes(p);
+        o.dst = ip4_from_bytes(p + 4);
+        o.packets = load_be32(p + 16);
+        o.bytes = load_be32(p + 20);
+        o.ts_ms = pk->export_ms - (int32_t)(up - load_be32(p + 24));
+        o.end_ms = pk->export_ms - (int32_t)(up - load_be32(p + 28));
+        o.sport = load_be16(p + 32);
+        o.dport = load_be16(p + 34);
         o.proto = p[38];
         c->cnt.obs.records++;
         o.line = c->cnt.obs.records;
@@ -1005,7 +978,7 @@ static void sets(struct nf_pkt *pk, const uint8_t *p, size_t len, bool ipfix, in
     struct nf_cache *c = pk->c;
     uint16_t tpl_id = ipfix ? 2 : 0, opt_id = ipfix ? 3 : 1;
     while (len >= 4) {
-        uint16_t id = be16(p), slen = be16(p + 2);
+        uint16_t id = load_be16(p), slen = load_be16(p + 2);
         if (slen < 4) { /* zero-length set: cannot advance */
             c->cnt.obs.malformed++;
             pk->seq_unknown = true;
@@ -1037,7 +1010,7 @@ size_t nf_decode(struct nf_cache *c, const struct ip_addr *exporter, const uint8
         return 0;
     }
     struct nf_pkt pk = {.c = c, .fn = fn, .arg = arg, .exporter_id = nf_exporter_id(exporter)};
-    uint16_t version = be16(p);
+    uint16_t version = load_be16(p);
     if (version == 5) {
         decode_v5(&pk, exporter, p, len);
         return pk.n_flows;
@@ -1048,12 +1021,12 @@ size_t nf_decode(struct nf_cache *c, const struct ip_addr *exporter, const uint8
             return 0;
         }
         pk.source = SRC_NETFLOW9;
-        pk.sysuptime = be32(p + 4);
+        pk.sysuptime = load_be32(p + 4);
         pk.has_uptime = true;
-        pk.export_ms = (int64_t)be32(p + 8) * 1000;
-        pk.domain = be32(p + 16);
+        pk.export_ms = (int64_t)load_be32(p + 8) * 1000;
+        pk.domain = load_be32(p + 16);
         pk.st = stream_get(c, exporter, 9, pk.domain);
-        seq_update(&pk, be32(p + 12), 1, true);
+        seq_update(&pk, load_be32(p + 12), 1, true);
         sets(&pk, p + NF_V9_HDR, len - NF_V9_HDR, false, now_s);
         return pk.n_flows;
     }
@@ -1062,7 +1035,7 @@ size_t nf_decode(struct nf_cache *c, const struct ip_addr *exporter, const uint8
             c->cnt.obs.truncated++;
             return 0;
         }
-        size_t mlen = be16(p + 2);
+        size_t mlen = load_be16(p + 2);
         if (mlen < NF_IPFIX_HDR) {
             c->cnt.obs.malformed++;
             return 0;
@@ -1072,10 +1045,10 @@ size_t nf_decode(struct nf_cache *c, const struct ip_addr *exporter, const uint8
             return 0;
         }
         pk.source = SRC_IPFIX;
-        pk.export_ms = (int64_t)be32(p + 4) * 1000;
-        pk.domain = be32(p + 12);
+        pk.export_ms = (int64_t)load_be32(p + 4) * 1000;
+        pk.domain = load_be32(p + 12);
         pk.st = stream_get(c, exporter, 10, pk.domain);
-        uint32_t seq = be32(p + 8);
+        uint32_t seq = load_be32(p + 8);
         /* The number counts data records, known only after decoding. */
         sets(&pk, p + NF_IPFIX_HDR, mlen - NF_IPFIX_HDR, true, now_s);
         seq_update(&pk, seq, pk.n_data, !pk.seq_unknown);

@@ -39,16 +39,7 @@ static bool is_host(const struct ip_prefix *p)
 
 static void bytes_to_addr(int family, const uint8_t *b, struct ip_addr *ret)
 {
-    memset(ret, 0, sizeof(*ret));
-    ret->family = (uint8_t)family;
-    if (family == ADDR_V4) {
-        ret->v4 = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-        return;
-    }
-    for (int i = 0; i < 8; i++) {
-        ret->v6.hi = ret->v6.hi << 8 | b[i];
-        ret->v6.lo = ret->v6.lo << 8 | b[8 + i];
-    }
+    *ret = family == ADDR_V4 ? ip4_from_bytes(b) : ip6_from_bytes(b);
 }
 
 static int history_add(struct store *s, int64_t finding_id, const struct actor *who,

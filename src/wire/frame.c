@@ -2,24 +2,12 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "base/bytes.h"
 #include "wire/proto.h"
 
 /* Below this, compression rarely pays for its header. */
 #define FRAME_COMPRESS_MIN 256
 #define FRAME_ZSTD_LEVEL   3
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 const char *frame_type_name(int type)
 {
@@ -41,13 +29,13 @@ const char *frame_type_name(int type)
 static void hdr_write(uint8_t *h, enum frame_type type, uint8_t flags, uint32_t length,
                       uint32_t raw_length)
 {
-    put_be32(h, PROTO_MAGIC);
+    store_be32(h, PROTO_MAGIC);
     h[4] = PROTO_VERSION;
     h[5] = (uint8_t)type;
     h[6] = flags;
     h[7] = 0;
-    put_be32(h + 8, length);
-    put_be32(h + 12, raw_length);
+    store_be32(h + 8, length);
+    store_be32(h + 12, raw_length);
 }
 
 /* Try to compress (p, len) right after a header slot at the end of out.
@@ -96,7 +84,7 @@ int frame_encode(struct buf *out, enum frame_type type, const void *p, size_t le
 
 int frame_hdr_parse(const uint8_t *p, struct frame_hdr *ret, struct verr *err)
 {
-    uint32_t magic = get_be32(p);
+    uint32_t magic = load_be32(p);
     if (magic != PROTO_MAGIC)
         return verr_set(err, -EPROTO, "frame: bad magic 0x%08x", magic);
     if (p[4] != PROTO_VERSION)
@@ -107,7 +95,7 @@ int frame_hdr_parse(const uint8_t *p, struct frame_hdr *ret, struct verr *err)
         return verr_set(err, -EPROTO, "frame: unknown flags 0x%02x", p[6]);
     if (p[7] != 0)
         return verr_set(err, -EPROTO, "frame: reserved byte is 0x%02x", p[7]);
-    uint32_t length = get_be32(p + 8), raw_length = get_be32(p + 12);
+    uint32_t length = load_be32(p + 8), raw_length = load_be32(p + 12);
     if (length > PROTO_MAX_WIRE)
         return verr_set(err, -EMSGSIZE, "frame: length %u over the limit %u", length,
                         PROTO_MAX_WIRE);

@@ -301,6 +301,27 @@ static void test_format_vs_ntop(void **state)
     }
 }
 
+/* Network-order bytes to integers and addresses; expected values by hand. */
+static void test_from_bytes(void **state)
+{
+    (void)state;
+    const uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xfe};
+    uint8_t out[4];
+
+    assert_int_equal(load_be16(b), 0x2001);
+    assert_int_equal(load_be32(b), 0x20010db8u);
+    assert_true(load_be64(b) == 0x20010db800000000ull);
+    store_be32(out, 0xc0a80a01u);
+    assert_memory_equal(out, ((const uint8_t[]){192, 168, 10, 1}), 4);
+
+    struct ip_addr a = ip4_from_bytes(out), want;
+    assert_int_equal(ip_parse("192.168.10.1", 12, &want), ADDR_OK);
+    assert_int_equal(ip_cmp(&a, &want), 0);
+    a = ip6_from_bytes(b);
+    assert_int_equal(ip_parse("2001:db8::1fe", 13, &want), ADDR_OK);
+    assert_int_equal(ip_cmp(&a, &want), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_strerror),
         cmocka_unit_test(test_vs_inet_pton),
         cmocka_unit_test(test_format_vs_ntop),
+        cmocka_unit_test(test_from_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
