@@ -9,6 +9,7 @@
 #include "base/str.h"
 #include "conf/keys.h"
 #include "conf/yaml.h"
+#include "wire/proto.h"
 
 static int set_listen(void *obj, const struct conf_key *k, const char *file, int line,
                       struct fy_node *val, struct verr *err);
@@ -65,7 +66,7 @@ void config_init(struct config *c)
     c->max_connections = 256;
     c->timeout_seconds = 60;
     feed_opts_init(&c->import);
-    c->ingest_port = CONFIG_DEFAULT_INGEST_PORT;
+    c->ingest_port = PROTO_DEFAULT_PORT;
     /* 30 days below level 3, 90 from level 3; agents in no system: 90. */
     for (int l = 0; l <= 5; l++)
         c->retention_days[l] = l == 1 || l == 2 ? 30 : 90;

@@ -16,7 +16,6 @@
 #define CONFIG_DEFAULT_LISTEN      "127.0.0.1:8443"
 #define CONFIG_DEFAULT_DATA_DIR    "/var/lib/vigil"
 #define CONFIG_HOST_MAX            64
-#define CONFIG_DEFAULT_INGEST_PORT 8444
 #define CONFIG_INGEST_HOSTS_MAX    32
 
 struct config {

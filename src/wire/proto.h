@@ -54,7 +54,7 @@
 #define PROTO_MAX_RAW (64u << 20)  /* 64 MiB decompressed */
 #define PROTO_MAX_DEPTH 32
 #define PROTO_MAX_EVENTS 10000
-#define PROTO_DEFAULT_PORT 8444
+#define PROTO_DEFAULT_PORT 8444 /* vigild's agent listener (ingest.port) */
 
 enum frame_type {
     FRAME_HELLO = 1,

@@ -21,6 +21,7 @@ static void test_defaults(void **state)
     config_init(&c);
     assert_string_equal(c.listen, "127.0.0.1:8443");
     assert_string_equal(c.data_dir, "/var/lib/vigil");
+    assert_int_equal(c.ingest_port, 8444); /* docs/agent-protocol.md */
     assert_null(c.tls_cert);
     assert_int_equal(c.max_body_bytes, 256u * 1024 * 1024);
     assert_int_equal(c.max_json_bytes, 1024u * 1024);
