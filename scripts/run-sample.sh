@@ -110,5 +110,7 @@ Dùng dòng lệnh / use the command line:
 
 Nhấn Ctrl-C để dừng / press Ctrl-C to stop.
 MSG
-wait "$pid"
+rc=0
+wait "$pid" || rc=$? # vigild ended by itself: stop the agent too
 stop
+exit "$rc"

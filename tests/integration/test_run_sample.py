@@ -4,7 +4,8 @@ built programs, in a temporary data directory on free ports.
 
 It must start vigild with the sample data, enroll the sample agent, whose first
 full scan finds exactly the two planted samples; stop vigild and the agent on
-SIGTERM; and start again on the same data without enrolling a second agent.
+SIGTERM; start again on the same data without enrolling a second agent; and
+stop the agent when vigild dies.
 """
 import json
 import os
@@ -56,7 +57,7 @@ class Sample:
     def __init__(self, data, port, ingest):
         self.data, self.port, self.ingest = data, port, ingest
         self.proc = None
-        self.out = os.path.join(data + "-out.txt")
+        self.out = data + "-out.txt"
 
     def start(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
@@ -158,15 +159,22 @@ def main(c):
         c.check("started again", s.ready(), s.text()[-3000:])
         agents = (cli("agent", "list") or {}).get("items", [])
         c.check("still one agent", len(agents) == 1, str(agents))
-        with open(os.path.join(data, "agent.log"), errors="replace") as f:
-            n0 = f.read().count("msg=connected")
-        c.check("the agent connects again", wait_for(
-            lambda: open(os.path.join(data, "agent.log"), errors="replace").read()
-            .count("msg=connected") >= 2, 60), "connected lines before: %d" % n0)
+        def connections():
+            with open(os.path.join(data, "agent.log"), errors="replace") as f:
+                return f.read().count("msg=connected")
+        c.check("the agent connects again", wait_for(lambda: connections() >= 2, 60),
+                "connections logged: %d" % connections())
         c.check("findings kept", len(malware()) == 2, str(malware()))
+        # vigild dying ends the script and stops the agent too
         pids = s.pids()
+        if pids:
+            os.kill(pids[0], signal.SIGKILL)
+        c.check("script ended with vigild", wait_for(lambda: s.proc.poll() is not None, 30),
+                s.text()[-1500:])
+        c.check("the agent stopped with it",
+                wait_for(lambda: not any(alive(p) for p in pids), 30),
+                str([p for p in pids if alive(p)]))
         s.stop()
-        c.check("stopped again", wait_for(lambda: not any(alive(p) for p in pids), 30))
     finally:
         s.kill_all()
         shutil.rmtree(tmp, ignore_errors=True)
