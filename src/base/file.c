@@ -157,3 +157,14 @@ int mkdir_p(const char *path, mode_t mode)
         return -errno;
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
+
+char *path_join(const char *dir, const char *name)
+{
+    size_t dl = strlen(dir), nl = strlen(name), sep = dl > 0;
+    char *p = xmalloc(dl + sep + nl + 1);
+    memcpy(p, dir, dl);
+    if (sep)
+        p[dl] = '/';
+    memcpy(p + dl + sep, name, nl + 1);
+    return p;
+}

@@ -19,6 +19,9 @@ int file_write_atomic(const char *path, const void *p, size_t len, mode_t mode) 
 /* Create a directory and its parents with mode (existing is fine). */
 int mkdir_p(const char *path, mode_t mode) WUR;
 
+/* "dir/name" (just name when dir is ""), malloc'd; aborts on out-of-memory. */
+char *path_join(const char *dir, const char *name);
+
 /* Write all of (p, len) to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *p, size_t len) WUR;
 

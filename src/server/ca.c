@@ -1,5 +1,6 @@
 /* vigild's agent CA (OpenSSL 3): see ca.h. */
 #include "server/ca.h"
+#include "server/tls.h"
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>
@@ -34,25 +35,6 @@ struct ca {
 };
 
 enum cert_kind { KIND_CA, KIND_SERVER, KIND_CLIENT };
-
-/* The last OpenSSL error as text, for messages. */
-static const char *ssl_errstr(char *out, size_t n)
-{
-    unsigned long e = ERR_get_error();
-    if (!e)
-        return "unknown OpenSSL error";
-    ERR_error_string_n(e, out, n);
-    ERR_clear_error();
-    return out;
-}
-
-static char *join(const char *dir, const char *name)
-{
-    struct buf b = BUF_INIT(0);
-    if (buf_printf(&b, "%s/%s", dir, name) < 0)
-        abort();
-    return buf_detach(&b, NULL);
-}
 
 static bool exists(const char *path)
 {
@@ -167,7 +149,7 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, struct verr *e
     long n = ok ? BIO_get_mem_data(b, &p) : 0;
     int r;
     if (n <= 0 || !p)
-        r = verr_set(err, -EIO, N_("cannot encode %s: %s"), path, ssl_errstr(ebuf, sizeof(ebuf)));
+        r = verr_set(err, -EIO, N_("cannot encode %s: %s"), path, tls_errstr(ebuf, sizeof(ebuf)));
     else if ((r = file_write_atomic(path, p, (size_t)n, key ? 0600 : 0644)) < 0)
         verr_set(err, r, N_("cannot write %s: %s"), path, strerror(-r));
     BIO_free(b);
@@ -196,7 +178,7 @@ static int read_pem(const char *path, bool want_key, EVP_PKEY **ret_key, X509 **
     if (!k && !x) {
         char ebuf[256];
         return verr_set(err, -EINVAL, N_("%s: not a PEM %s: %s"), path,
-                        want_key ? "private key" : "certificate", ssl_errstr(ebuf, sizeof(ebuf)));
+                        want_key ? "private key" : "certificate", tls_errstr(ebuf, sizeof(ebuf)));
     }
     if (want_key)
         *ret_key = k;
@@ -223,7 +205,7 @@ static int generate_ca(struct ca *ca, struct verr *err)
                   : NULL;
     int r;
     if (!x) {
-        r = verr_set(err, -EIO, N_("cannot make the agent CA: %s"), ssl_errstr(ebuf, sizeof(ebuf)));
+        r = verr_set(err, -EIO, N_("cannot make the agent CA: %s"), tls_errstr(ebuf, sizeof(ebuf)));
         goto fail;
     }
     if ((r = write_pem(ca->key_path, key, NULL, err)) < 0 ||
@@ -256,9 +238,9 @@ static int load_ca(struct ca *ca, struct verr *err)
 int ca_open(const char *data_dir, struct ca **ret, struct verr *err)
 {
     struct ca *ca = xcalloc(1, sizeof(*ca));
-    ca->dir = join(data_dir, "ca");
-    ca->cert_path = join(ca->dir, "ca.crt");
-    ca->key_path = join(ca->dir, "ca.key");
+    ca->dir = path_join(data_dir, "ca");
+    ca->cert_path = path_join(ca->dir, "ca.crt");
+    ca->key_path = path_join(ca->dir, "ca.key");
     int r = mkdir_p(ca->dir, 0700);
     if (r < 0) {
         verr_set(err, r, N_("cannot create %s: %s"), ca->dir, strerror(-r));
@@ -364,7 +346,7 @@ int ca_sign_csr(struct ca *ca, const char *csr_pem, size_t csr_len, int64_t agen
     int r;
     if (!req) {
         r = verr_set(err, -EINVAL, N_("csr: not a PEM certificate request: %s"),
-                     ssl_errstr(ebuf, sizeof(ebuf)));
+                     tls_errstr(ebuf, sizeof(ebuf)));
         goto out;
     }
     EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
@@ -394,7 +376,7 @@ int ca_sign_csr(struct ca *ca, const char *csr_pem, size_t csr_len, int64_t agen
     if (!x || !out || !PEM_write_bio_X509(out, x) || (n = BIO_get_mem_data(out, &p)) <= 0 || !p ||
         serial_hex(x, serial) < 0 || fingerprint_hex(x, fp) < 0) {
         r = verr_set(err, -EIO, N_("cannot sign the certificate: %s"),
-                     ssl_errstr(ebuf, sizeof(ebuf)));
+                     tls_errstr(ebuf, sizeof(ebuf)));
         goto out;
     }
     char *pem = xmalloc((size_t)n + 1);
@@ -496,7 +478,7 @@ static int generate_ingest(struct ca *ca, const char *cert_path, const char *key
     int r;
     if (!x)
         r = verr_set(err, -EIO, N_("cannot make the ingest certificate: %s"),
-                     ssl_errstr(ebuf, sizeof(ebuf)));
+                     tls_errstr(ebuf, sizeof(ebuf)));
     else if ((r = write_pem(key_path, key, NULL, err)) == 0)
         r = write_pem(cert_path, NULL, x, err);
     X509_free(x);
@@ -508,8 +490,8 @@ static int generate_ingest(struct ca *ca, const char *cert_path, const char *key
 int ca_ingest_cert(struct ca *ca, const char *data_dir, char **ret_cert_path, char **ret_key_path,
                    struct verr *err)
 {
-    char *dir = join(data_dir, "ca");
-    char *c = join(dir, "ingest.crt"), *k = join(dir, "ingest.key");
+    char *dir = path_join(data_dir, "ca");
+    char *c = path_join(dir, "ingest.crt"), *k = path_join(dir, "ingest.key");
     free(dir);
     int r = 0;
     if (!ingest_reusable(ca, c, k))

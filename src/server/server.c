@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "base/buf.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/vtime.h"
@@ -16,14 +15,6 @@
 
 /* Milliseconds open requests get to finish after SIGTERM. */
 #define STOP_GRACE_MS 500
-
-static char *path_join(const char *dir, const char *name)
-{
-    struct buf b = BUF_INIT(0);
-    if (buf_printf(&b, "%s/%s", dir, name) < 0)
-        abort();
-    return buf_detach(&b, NULL);
-}
 
 /* First start: no token at all, so make the admin token and leave it in a
  * file only the service user can read. */

@@ -11,12 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/buf.h"
 #include "base/file.h"
 #include "base/i18n.h"
 
-/* The last OpenSSL error as text, for messages. */
-static const char *ssl_errstr(char *out, size_t n)
+const char *tls_errstr(char *out, size_t n)
 {
     unsigned long e = ERR_get_error();
     if (!e)
@@ -113,7 +111,7 @@ int tls_generate_self_signed(const char *cert_path, const char *key_path, struct
     goto out;
 
 ssl_fail:
-    rc = verr_set(err, -EIO, "cannot make a certificate: %s", ssl_errstr(ebuf, sizeof(ebuf)));
+    rc = verr_set(err, -EIO, "cannot make a certificate: %s", tls_errstr(ebuf, sizeof(ebuf)));
 out:
     BIO_free(kb);
     BIO_free(cb);
@@ -129,14 +127,6 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    struct buf b = BUF_INIT(0);
-    if (buf_printf(&b, "%s/%s", dir, name) < 0)
-        abort();
-    return buf_detach(&b, NULL);
-}
-
 int tls_prepare(const char *data_dir, const char *cert, const char *key, char **ret_cert,
                 char **ret_key, bool *ret_generated, struct verr *err)
 {
@@ -150,9 +140,9 @@ int tls_prepare(const char *data_dir, const char *cert, const char *key, char **
         *ret_generated = false;
         return 0;
     }
-    dir = join(data_dir, "tls");
-    c = join(dir, "vigild.crt");
-    k = join(dir, "vigild.key");
+    dir = path_join(data_dir, "tls");
+    c = path_join(dir, "vigild.crt");
+    k = path_join(dir, "vigild.key");
     have_c = exists(c);
     have_k = exists(k);
     if (have_c != have_k) {
@@ -207,23 +197,23 @@ int tls_ctx_new(const char *cert_path, const char *key_path, SSL_CTX **ret,
 
     if (!ctx)
         return verr_set(err, -ENOMEM, "cannot make a TLS context: %s",
-                        ssl_errstr(ebuf, sizeof(ebuf)));
+                        tls_errstr(ebuf, sizeof(ebuf)));
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (!SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20")) {
         SSL_CTX_free(ctx);
-        return verr_set(err, -EINVAL, "cannot set TLS ciphers: %s", ssl_errstr(ebuf, sizeof(ebuf)));
+        return verr_set(err, -EINVAL, "cannot set TLS ciphers: %s", tls_errstr(ebuf, sizeof(ebuf)));
     }
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
         SSL_CTX_free(ctx);
         return verr_set(err, -EINVAL, "cannot load the certificate %s: %s", cert_path,
-                        ssl_errstr(ebuf, sizeof(ebuf)));
+                        tls_errstr(ebuf, sizeof(ebuf)));
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1) {
         SSL_CTX_free(ctx);
         return verr_set(err, -EINVAL, "cannot load the private key %s: %s", key_path,
-                        ssl_errstr(ebuf, sizeof(ebuf)));
+                        tls_errstr(ebuf, sizeof(ebuf)));
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
         SSL_CTX_free(ctx);

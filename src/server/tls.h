@@ -10,6 +10,10 @@
 #include "base/common.h"
 #include "base/err.h"
 
+/* The oldest queued OpenSSL error as text in out (n bytes), clearing the
+ * queue; a fixed text when there is none. */
+const char *tls_errstr(char *out, size_t n);
+
 /* "AB:CD:...": 32 bytes as 95 characters plus NUL. */
 #define TLS_FINGERPRINT_LEN 96
 /* Validity of a generated certificate, in days. */

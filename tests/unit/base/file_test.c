@@ -75,6 +75,17 @@ static void test_log_format(void **state)
     assert_int_equal(log_parse_level("loud", &l), -EINVAL);
 }
 
+static void test_path_join(void **state)
+{
+    (void)state;
+    char *p = path_join("/var/lib/vigil", "admin.token");
+    assert_string_equal(p, "/var/lib/vigil/admin.token");
+    free(p);
+    p = path_join("", "rules.yar");
+    assert_string_equal(p, "rules.yar");
+    free(p);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -82,6 +93,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_read),
         cmocka_unit_test(test_log_format),
+        cmocka_unit_test(test_path_join),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];
