@@ -17,27 +17,17 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_harness import Checks, free_port  # noqa: E402
+
 VIGILD = os.environ["VIGILD"]
 VIGIL = os.environ["VIGIL"]
 
-passed = failed = 0
+C = Checks()
 
 
 def check(cond, what, info=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: %s %s" % (what, info), file=sys.stderr)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return C.check(what, cond, info)
 
 
 class Run:
@@ -268,11 +258,10 @@ def main():
             srv.kill()
             srv.wait()
         log.close()
-        if failed:
+        if C.failed:
             print(open(os.path.join(tmp, "vigild.log")).read()[-3000:], file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return C.summary()
 
 
 if __name__ == "__main__":

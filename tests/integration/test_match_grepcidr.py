@@ -18,19 +18,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_harness import Checks  # noqa: E402
+
 VIGIL = os.environ.get("VIGIL", "vigil")
 GREPCIDR = shutil.which("grepcidr") or "/usr/bin/grepcidr"
 SEED = int(os.environ.get("MATCH_SEED", "20240115"))
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+C = Checks()
+check = C.check
 
 
 def v4(r):
@@ -255,8 +250,7 @@ def main():
                 compare(f"corner{i} {flags}", lpath, [path], flags)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return C.summary()
 
 
 if __name__ == "__main__":

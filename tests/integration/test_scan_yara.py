@@ -11,21 +11,16 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_harness import Checks  # noqa: E402
+
 VIGIL = os.environ.get("VIGIL", "vigil")
 SRC = os.environ.get("VIGIL_SRC", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DATA = os.path.join(SRC, "tests", "data", "scan")
 RULES = os.path.join(DATA, "rules", "test_rules.yar")
 TIMEOUT = 300
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
+C = Checks()
+check = C.check
 
 
 def run(args, env=None):
@@ -176,8 +171,7 @@ def main():
               ["Vigil_Sample_PHP_Eval_Request", os.path.join(sdir, "shell.php")], y.stdout)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return C.summary()
 
 
 if __name__ == "__main__":
